@@ -1,0 +1,141 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Registry } from 'prom-client';
+import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/incident';
+import type { Severity } from '../incidents/severity';
+import type { IncidentFilter, IncidentRecords } from '../journal/incident-records';
+import type { Logger } from '../logger';
+import { incidentView, summaryView } from './views';
+
+/** One readiness check: `/readyz` is 200 only when every check is ok. */
+export interface ReadinessCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface ApiDeps {
+  records: IncidentRecords;
+  registry: Registry;
+  logger: Logger;
+  readiness: () => readonly ReadinessCheck[];
+}
+
+/**
+ * Everything but the webhook: health, metrics and the JSON API. Express is fine here (these
+ * requests are rare); every answer, errors included, is JSON, never an HTML page or a stack trace.
+ */
+export function createApiApp(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  route(app, '/healthz').get((_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  route(app, '/readyz').get((_req, res) => {
+    const checks = deps.readiness();
+    const ready = checks.every((c) => c.ok);
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not_ready',
+      checks: Object.fromEntries(checks.map((c) => [c.name, { ok: c.ok, detail: c.detail }])),
+    });
+  });
+
+  route(app, '/metrics').get(async (_req, res) => {
+    res.setHeader('Content-Type', deps.registry.contentType);
+    res.send(await deps.registry.metrics());
+  });
+
+  route(app, '/api/v1/incidents').get((req, res) => {
+    const filter = parseFilter(req.query);
+    if (typeof filter === 'string') {
+      res.status(400).json({ error: 'invalid_query', message: filter });
+      return;
+    }
+    const incidents = deps.records.list(filter);
+    const last = incidents.at(-1);
+    res.json({
+      incidents: incidents.map(summaryView),
+      ...(incidents.length === filter.limit && last ? { next: `before=${last.id}` } : {}),
+    });
+  });
+
+  route(app, '/api/v1/incidents/:id').get((req, res) => {
+    const id = Number(req.params.id);
+    const incident = Number.isSafeInteger(id) && id > 0 ? deps.records.get(id) : undefined;
+    if (incident === undefined) {
+      res
+        .status(404)
+        .json({ error: 'not_found', message: `no incident ${JSON.stringify(req.params.id)}` });
+      return;
+    }
+    res.json(incidentView(incident, deps.records.timeline(id)));
+  });
+
+  app.use((req, res) => {
+    res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as { status?: number }).status ?? 500;
+    if (status >= 500)
+      deps.logger.error('api error', { path: req.path, error: (err as Error).message });
+    if (res.headersSent) return;
+    res.status(status).json({
+      error: status >= 500 ? 'internal_error' : 'bad_request',
+      message: status >= 500 ? 'internal error; see the logs' : (err as Error).message,
+    });
+  });
+  return app;
+}
+
+/** A route whose other methods get a JSON 405 naming the allowed ones. */
+function route(app: express.Express, path: string) {
+  const r = app.route(path);
+  const allowed = ['GET', 'HEAD'];
+  r.all((req, res, next) => {
+    if (allowed.includes(req.method)) {
+      next();
+      return;
+    }
+    res.setHeader('Allow', allowed.join(', '));
+    res
+      .status(405)
+      .json({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}` });
+  });
+  return r;
+}
+
+const MAX_LIMIT = 500;
+
+/** Query → filter, or the message of a 400. */
+function parseFilter(query: Record<string, unknown>): IncidentFilter | string {
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const filter: IncidentFilter = { limit: 100 };
+  const { status, severity, limit, before } = query;
+  if (status !== undefined) {
+    if (status !== 'open' && !INCIDENT_STATUSES.includes(status as IncidentStatus)) {
+      return `status must be open or one of ${INCIDENT_STATUSES.join(', ')}`;
+    }
+    filter.status = status as IncidentStatus | 'open';
+  }
+  if (severity !== undefined) {
+    const match = /^(?:sev)?([1-4])$/i.exec(text(severity));
+    if (match === null) return 'severity must be 1-4 or Sev1-Sev4';
+    filter.severity = Number(match[1]) as Severity;
+  }
+  if (limit !== undefined) {
+    const n = Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT)
+      return `limit must be an integer from 1 to ${MAX_LIMIT}`;
+    filter.limit = n;
+  }
+  if (before !== undefined) {
+    const n = Number(before);
+    if (!Number.isInteger(n) || n < 1) return 'before must be an incident id';
+    filter.before = n;
+  }
+  return filter;
+}

@@ -1,0 +1,166 @@
+import type { Clock } from '../clock';
+import { describeError } from '../errors';
+import type { IncidentRecords } from '../journal/incident-records';
+import type { Journal } from '../journal/journal';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { WebhookPayload } from '../receivers/payload';
+import { applyNotification, type Incident, type IncidentChange } from './incident';
+import { formatSeverity, type SeverityConfig } from './severity';
+
+export interface IncidentBookDeps {
+  journal: Journal;
+  records: IncidentRecords;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  /** The severity rules in force now; they change when the policies file is reloaded. */
+  severity: () => SeverityConfig;
+  /** How many groups' latest incidents stay in memory; the journal holds the rest. */
+  cacheSize?: number;
+}
+
+export interface IngestResult {
+  /** The incident the notification belongs to (none only for a repeat of an unknown group). */
+  readonly incidentId?: number;
+  /** False for a repeat: nothing was written. */
+  readonly changed: boolean;
+}
+
+export type IncidentListener = (change: IncidentChange) => void;
+
+const DEFAULT_CACHE_SIZE = 10_000;
+
+/**
+ * Turns accepted notifications into incidents. Keeps each recently seen group's latest incident in
+ * memory (a bounded cache over the journal, which stays the source of truth), decides with the pure
+ * `applyNotification`, journals the change, and only then reports it to listeners (the planner).
+ */
+export class IncidentBook {
+  private readonly cache = new Map<string, Incident | null>();
+  private readonly listeners: IncidentListener[] = [];
+  private nextId: number;
+  private readonly cacheSize: number;
+
+  constructor(private readonly deps: IncidentBookDeps) {
+    this.nextId = deps.records.maxId() + 1;
+    this.cacheSize = deps.cacheSize ?? DEFAULT_CACHE_SIZE;
+    for (const incident of deps.records.loadOpen()) this.remember(incident.groupKey, incident);
+  }
+
+  onChange(listener: IncidentListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Folds a validated payload into its incident and resolves once the change is journaled.
+   * Rejects (with JournalError) when it could not be, so the webhook can answer 5xx.
+   */
+  async ingest(payload: WebhookPayload): Promise<IngestResult> {
+    const { groupKey } = payload;
+    const current = this.latest(groupKey);
+    const change = applyNotification({
+      current,
+      payload,
+      severity: this.deps.severity(),
+      now: this.deps.clock.now().getTime(),
+      nextId: this.nextId,
+    });
+    if (change === undefined) {
+      this.deps.logger.debug('repeat notification: nothing changed', {
+        groupKey,
+        ...(current ? { incident: current.id } : {}),
+      });
+      return current ? { incidentId: current.id, changed: false } : { changed: false };
+    }
+    if (change.incident.id === this.nextId) this.nextId++;
+    // Later notifications in this same tick must see this change, so memory moves first; if the
+    // commit fails the group is dropped from memory and reloaded from the journal when next seen.
+    this.remember(groupKey, change.incident);
+    await this.deps.journal.write(
+      () => {
+        this.deps.records.saveChange(change);
+      },
+      () => this.cache.delete(groupKey),
+    );
+    this.report(change);
+    return { incidentId: change.incident.id, changed: true };
+  }
+
+  /** Open incidents by severity, for the `remediator_incidents_open` gauge. */
+  openCounts(): Record<'sev1' | 'sev2' | 'sev3' | 'sev4', number> {
+    const counts = this.deps.records.openCounts();
+    return {
+      sev1: counts.get(1) ?? 0,
+      sev2: counts.get(2) ?? 0,
+      sev3: counts.get(3) ?? 0,
+      sev4: counts.get(4) ?? 0,
+    };
+  }
+
+  private latest(groupKey: string): Incident | undefined {
+    let incident = this.cache.get(groupKey);
+    if (incident === undefined) {
+      incident = this.deps.records.latestForGroup(groupKey) ?? null;
+      this.remember(groupKey, incident);
+    }
+    return incident ?? undefined;
+  }
+
+  /** Least recently used entries leave first; a Map iterates in insertion order. */
+  private remember(groupKey: string, incident: Incident | null): void {
+    this.cache.delete(groupKey);
+    this.cache.set(groupKey, incident);
+    if (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+
+  private report(change: IncidentChange): void {
+    const { incident, previous } = change;
+    const log = this.deps.logger.child({ incident: incident.id, groupKey: incident.groupKey });
+    const severity = formatSeverity(incident.severity);
+    if (previous === undefined) {
+      this.deps.metrics.incidentsOpened.inc({ severity: severity.toLowerCase() });
+      log.info('incident opened', { severity, reasons: incident.severityReasons });
+    } else if (previous.severity !== incident.severity) {
+      log.info('severity changed', {
+        from: formatSeverity(previous.severity),
+        to: severity,
+        reasons: incident.severityReasons,
+      });
+    }
+    if (change.newlyFiring.length > 0) {
+      log.info('alerts firing', alertSummary(change.newlyFiring));
+    }
+    if (change.newlyResolved.length > 0) {
+      log.info('alerts resolved', alertSummary(change.newlyResolved));
+    }
+    if (incident.status === 'resolved' && previous?.status !== 'resolved') {
+      this.deps.metrics.incidentsResolved.inc({ severity: severity.toLowerCase() });
+      log.info('incident resolved', {
+        severity,
+        durationSeconds: Math.round(
+          ((incident.resolvedAt ?? incident.updatedAt) - incident.openedAt) / 1000,
+        ),
+      });
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        // The change is committed; a failing listener must not turn it into a webhook error.
+        log.error('incident listener failed', { error: describeError(err) });
+      }
+    }
+  }
+}
+
+function alertSummary(alerts: IncidentChange['newlyFiring']): Record<string, unknown> {
+  return {
+    count: alerts.length,
+    alertnames: [...new Set(alerts.map((a) => a.labels.alertname ?? ''))].slice(0, 10),
+    fingerprints: alerts.slice(0, 10).map((a) => a.fingerprint),
+  };
+}

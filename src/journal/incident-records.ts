@@ -1,0 +1,278 @@
+import {
+  alertKey,
+  type AlertState,
+  type Incident,
+  type IncidentChange,
+  type IncidentStatus,
+  type TimelineEntry,
+} from '../incidents/incident';
+import type { Severity } from '../incidents/severity';
+import type { SqliteDatabase } from './journal';
+
+interface IncidentRow {
+  id: number;
+  group_key: string;
+  receiver: string;
+  group_labels: string;
+  status: IncidentStatus;
+  severity: Severity;
+  severity_reasons: string;
+  opened_at: number;
+  updated_at: number;
+  resolved_at: number | null;
+}
+
+interface AlertRow {
+  incident_id: number;
+  fingerprint: string;
+  starts_at: string;
+  status: 'firing' | 'resolved';
+  labels: string;
+  annotations: string;
+  ends_at: string;
+  generator_url: string;
+  first_seen_at: number;
+  updated_at: number;
+  resolved_at: number | null;
+}
+
+interface TimelineRow {
+  id: number;
+  at: number;
+  kind: string;
+  message: string;
+  data: string | null;
+}
+
+export interface IncidentSummary {
+  readonly id: number;
+  readonly groupKey: string;
+  readonly groupLabels: Readonly<Record<string, string>>;
+  readonly status: IncidentStatus;
+  readonly severity: Severity;
+  readonly openedAt: number;
+  readonly updatedAt: number;
+  readonly resolvedAt?: number;
+  readonly alertsFiring: number;
+  readonly alertsTotal: number;
+}
+
+export interface IncidentFilter {
+  /** A status, or `open` for every status but resolved. */
+  status?: IncidentStatus | 'open';
+  severity?: Severity;
+  /** Only incidents with a smaller id (the next page). */
+  before?: number;
+  limit: number;
+}
+
+export interface StoredTimelineEntry extends TimelineEntry {
+  readonly id: number;
+}
+
+/** The incidents, alerts and timeline tables: every statement prepared once. */
+export class IncidentRecords {
+  private readonly upsertIncident;
+  private readonly upsertAlert;
+  private readonly insertTimeline;
+  private readonly selectIncident;
+  private readonly selectLatestForGroup;
+  private readonly selectOpen;
+  private readonly selectAlerts;
+  private readonly selectTimeline;
+  private readonly selectMaxId;
+  private readonly selectOpenCounts;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.upsertIncident = db.prepare(`
+      INSERT INTO incidents (id, group_key, receiver, group_labels, status, severity, severity_reasons,
+                             opened_at, updated_at, resolved_at)
+      VALUES (@id, @group_key, @receiver, @group_labels, @status, @severity, @severity_reasons,
+              @opened_at, @updated_at, @resolved_at)
+      ON CONFLICT (id) DO UPDATE SET status = excluded.status, severity = excluded.severity,
+        severity_reasons = excluded.severity_reasons, updated_at = excluded.updated_at,
+        resolved_at = excluded.resolved_at`);
+    this.upsertAlert = db.prepare(`
+      INSERT INTO alerts (incident_id, fingerprint, starts_at, status, labels, annotations, ends_at,
+                          generator_url, first_seen_at, updated_at, resolved_at)
+      VALUES (@incident_id, @fingerprint, @starts_at, @status, @labels, @annotations, @ends_at,
+              @generator_url, @first_seen_at, @updated_at, @resolved_at)
+      ON CONFLICT (incident_id, fingerprint, starts_at) DO UPDATE SET status = excluded.status,
+        annotations = excluded.annotations, ends_at = excluded.ends_at,
+        updated_at = excluded.updated_at, resolved_at = excluded.resolved_at`);
+    this.insertTimeline = db.prepare(
+      'INSERT INTO timeline (incident_id, at, kind, message, data) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.selectIncident = db.prepare<[number], IncidentRow>('SELECT * FROM incidents WHERE id = ?');
+    this.selectLatestForGroup = db.prepare<[string], IncidentRow>(
+      'SELECT * FROM incidents WHERE group_key = ? ORDER BY id DESC LIMIT 1',
+    );
+    this.selectOpen = db.prepare<[], IncidentRow>(
+      'SELECT * FROM incidents WHERE resolved_at IS NULL ORDER BY id',
+    );
+    this.selectAlerts = db.prepare<[number], AlertRow>(
+      'SELECT * FROM alerts WHERE incident_id = ? ORDER BY first_seen_at, fingerprint, starts_at',
+    );
+    this.selectTimeline = db.prepare<[number], TimelineRow>(
+      'SELECT id, at, kind, message, data FROM timeline WHERE incident_id = ? ORDER BY id',
+    );
+    this.selectMaxId = db.prepare<[], { max: number | null }>(
+      'SELECT max(id) AS max FROM incidents',
+    );
+    this.selectOpenCounts = db.prepare<[], { severity: Severity; n: number }>(
+      'SELECT severity, count(*) AS n FROM incidents WHERE resolved_at IS NULL GROUP BY severity',
+    );
+  }
+
+  /** Writes what one notification changed. Call inside `Journal.write`. */
+  saveChange(change: IncidentChange): void {
+    this.saveIncident(change.incident);
+    for (const alert of change.alerts) this.saveAlert(change.incident.id, alert);
+    for (const entry of change.timeline) this.addTimeline(change.incident.id, entry);
+  }
+
+  saveIncident(incident: Incident): void {
+    this.upsertIncident.run({
+      id: incident.id,
+      group_key: incident.groupKey,
+      receiver: incident.receiver,
+      group_labels: JSON.stringify(incident.groupLabels),
+      status: incident.status,
+      severity: incident.severity,
+      severity_reasons: JSON.stringify(incident.severityReasons),
+      opened_at: incident.openedAt,
+      updated_at: incident.updatedAt,
+      resolved_at: incident.resolvedAt ?? null,
+    });
+  }
+
+  addTimeline(incidentId: number, entry: TimelineEntry): void {
+    this.insertTimeline.run(
+      incidentId,
+      entry.at,
+      entry.kind,
+      entry.message,
+      entry.data === undefined ? null : JSON.stringify(entry.data),
+    );
+  }
+
+  private saveAlert(incidentId: number, alert: AlertState): void {
+    this.upsertAlert.run({
+      incident_id: incidentId,
+      fingerprint: alert.fingerprint,
+      starts_at: alert.startsAt,
+      status: alert.status,
+      labels: JSON.stringify(alert.labels),
+      annotations: JSON.stringify(alert.annotations),
+      ends_at: alert.endsAt,
+      generator_url: alert.generatorURL,
+      first_seen_at: alert.firstSeenAt,
+      updated_at: alert.updatedAt,
+      resolved_at: alert.resolvedAt ?? null,
+    });
+  }
+
+  maxId(): number {
+    return this.selectMaxId.get()?.max ?? 0;
+  }
+
+  /** Open incidents by severity level. */
+  openCounts(): Map<Severity, number> {
+    return new Map(this.selectOpenCounts.all().map((row) => [row.severity, row.n]));
+  }
+
+  get(id: number): Incident | undefined {
+    const row = this.selectIncident.get(id);
+    return row && this.hydrate(row);
+  }
+
+  latestForGroup(groupKey: string): Incident | undefined {
+    const row = this.selectLatestForGroup.get(groupKey);
+    return row && this.hydrate(row);
+  }
+
+  loadOpen(): Incident[] {
+    return this.selectOpen.all().map((row) => this.hydrate(row));
+  }
+
+  timeline(incidentId: number): StoredTimelineEntry[] {
+    return this.selectTimeline.all(incidentId).map((row) => ({
+      id: row.id,
+      at: row.at,
+      kind: row.kind,
+      message: row.message,
+      ...(row.data === null ? {} : { data: JSON.parse(row.data) as Record<string, unknown> }),
+    }));
+  }
+
+  list(filter: IncidentFilter): IncidentSummary[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.status === 'open') where.push('i.resolved_at IS NULL');
+    else if (filter.status !== undefined) {
+      where.push('i.status = ?');
+      params.push(filter.status);
+    }
+    if (filter.severity !== undefined) {
+      where.push('i.severity = ?');
+      params.push(filter.severity);
+    }
+    if (filter.before !== undefined) {
+      where.push('i.id < ?');
+      params.push(filter.before);
+    }
+    params.push(filter.limit);
+    const rows = this.db
+      .prepare<(string | number)[], IncidentRow & { alerts_firing: number; alerts_total: number }>(
+        `SELECT i.*,
+           (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id AND a.status = 'firing') AS alerts_firing,
+           (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id) AS alerts_total
+         FROM incidents i ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY i.id DESC LIMIT ?`,
+      )
+      .all(...params);
+    return rows.map((row) => ({
+      id: row.id,
+      groupKey: row.group_key,
+      groupLabels: JSON.parse(row.group_labels) as Record<string, string>,
+      status: row.status,
+      severity: row.severity,
+      openedAt: row.opened_at,
+      updatedAt: row.updated_at,
+      ...(row.resolved_at === null ? {} : { resolvedAt: row.resolved_at }),
+      alertsFiring: row.alerts_firing,
+      alertsTotal: row.alerts_total,
+    }));
+  }
+
+  private hydrate(row: IncidentRow): Incident {
+    const alerts = new Map<string, AlertState>();
+    for (const a of this.selectAlerts.all(row.id)) {
+      alerts.set(alertKey({ fingerprint: a.fingerprint, startsAt: a.starts_at }), {
+        fingerprint: a.fingerprint,
+        startsAt: a.starts_at,
+        status: a.status,
+        labels: JSON.parse(a.labels) as Record<string, string>,
+        annotations: JSON.parse(a.annotations) as Record<string, string>,
+        endsAt: a.ends_at,
+        generatorURL: a.generator_url,
+        firstSeenAt: a.first_seen_at,
+        updatedAt: a.updated_at,
+        ...(a.resolved_at === null ? {} : { resolvedAt: a.resolved_at }),
+      });
+    }
+    return {
+      id: row.id,
+      groupKey: row.group_key,
+      receiver: row.receiver,
+      groupLabels: JSON.parse(row.group_labels) as Record<string, string>,
+      status: row.status,
+      severity: row.severity,
+      severityReasons: JSON.parse(row.severity_reasons) as string[],
+      openedAt: row.opened_at,
+      updatedAt: row.updated_at,
+      ...(row.resolved_at === null ? {} : { resolvedAt: row.resolved_at }),
+      alerts,
+    };
+  }
+}

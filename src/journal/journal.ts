@@ -1,0 +1,162 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describeError, JournalError } from '../errors';
+import { MIGRATIONS } from './schema';
+
+export type SqliteDatabase = Database.Database;
+
+export interface JournalOptions {
+  dataDir: string;
+  /**
+   * `full` (default) fsyncs every commit: an answered webhook survives a power cut.
+   * `normal` survives a process crash (SIGKILL) but may lose the last commits on a power cut.
+   */
+  sync?: 'full' | 'normal';
+  /** Called with the seconds each commit took, and on each failed commit. */
+  onCommit?: (seconds: number) => void;
+  onCommitFailure?: (err: unknown) => void;
+}
+
+interface PendingWrite {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+  onFailure?: () => void;
+}
+
+/**
+ * The durable record: an embedded SQLite database (WAL) under the data directory.
+ *
+ * Writes use group commit: everything `write()` is given during one turn of the event loop is
+ * committed in one transaction at the next, each piece in its own savepoint so that one failing
+ * piece does not take the others down. A promise resolves only after its transaction committed;
+ * callers answer a webhook only then.
+ */
+export class Journal {
+  readonly path: string;
+  readonly db: SqliteDatabase;
+  private pending: PendingWrite[] = [];
+  private flushScheduled = false;
+  private closed = false;
+
+  private constructor(
+    path: string,
+    db: SqliteDatabase,
+    private readonly options: JournalOptions,
+  ) {
+    this.path = path;
+    this.db = db;
+  }
+
+  /** Opens (creating if needed) `<dataDir>/journal.db` and brings its schema up to date. */
+  static open(options: JournalOptions): Journal {
+    const path = join(options.dataDir, 'journal.db');
+    let db: SqliteDatabase;
+    try {
+      mkdirSync(options.dataDir, { recursive: true });
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (err) {
+      throw new JournalError(`cannot open the journal at ${path}: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
+    return new Journal(path, db, options);
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.db.open;
+  }
+
+  /**
+   * Runs `work` (synchronous statements) in the next group commit. Resolves with its result once
+   * committed; rejects if it threw or the commit failed. `onFailure` runs synchronously on failure,
+   * before any other code, so in-memory state derived from the write can be rolled back in time.
+   */
+  write<T>(work: () => T, onFailure?: () => void): Promise<T> {
+    if (this.closed) return Promise.reject(new JournalError('the journal is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({
+        work,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        ...(onFailure ? { onFailure } : {}),
+      });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flush();
+        });
+      }
+    });
+  }
+
+  /** Commits what is pending now (tests and shutdown call it; normally it runs by itself). */
+  flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+    const started = performance.now();
+    try {
+      this.db.transaction(() => {
+        for (const item of batch) {
+          try {
+            outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
+          } catch (err) {
+            // Some SQLite errors (disk full, I/O) roll back the whole transaction: stop there.
+            if (!this.db.inTransaction) throw err;
+            outcomes.push({ ok: false, err });
+          }
+        }
+      })();
+    } catch (err) {
+      this.options.onCommitFailure?.(err);
+      const failure = new JournalError(`journal commit failed: ${describeError(err)}`, {
+        cause: err,
+      });
+      for (const item of batch) item.onFailure?.();
+      for (const item of batch) item.reject(failure);
+      return;
+    }
+    this.options.onCommit?.((performance.now() - started) / 1000);
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) {
+        item.resolve(outcome.value);
+      } else {
+        item.onFailure?.();
+        item.reject(outcome?.err ?? new JournalError('journal write was not run'));
+      }
+    });
+  }
+
+  /** Commits what is pending, then closes the database. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+function migrate(db: SqliteDatabase): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `schema version ${current} is newer than this remediator knows (${MIGRATIONS.length}); refusing to downgrade`,
+    );
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] ?? '');
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

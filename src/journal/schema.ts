@@ -1,0 +1,50 @@
+/**
+ * The journal's schema, as an append-only list of migrations: entry N takes the database from
+ * `user_version` N to N+1. Never edit a released entry; add one. Times are epoch milliseconds,
+ * label sets and reasons JSON text.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE incidents (
+    id               INTEGER PRIMARY KEY,
+    group_key        TEXT    NOT NULL,
+    receiver         TEXT    NOT NULL,
+    group_labels     TEXT    NOT NULL,
+    status           TEXT    NOT NULL,
+    severity         INTEGER NOT NULL,
+    severity_reasons TEXT    NOT NULL,
+    opened_at        INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    resolved_at      INTEGER
+  );
+  -- At most one open incident per Alertmanager group.
+  CREATE UNIQUE INDEX incidents_open_group ON incidents (group_key) WHERE resolved_at IS NULL;
+  CREATE INDEX incidents_group ON incidents (group_key, id);
+  CREATE INDEX incidents_resolved ON incidents (resolved_at) WHERE resolved_at IS NOT NULL;
+
+  CREATE TABLE alerts (
+    incident_id   INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    fingerprint   TEXT    NOT NULL,
+    starts_at     TEXT    NOT NULL,
+    status        TEXT    NOT NULL,
+    labels        TEXT    NOT NULL,
+    annotations   TEXT    NOT NULL,
+    ends_at       TEXT    NOT NULL,
+    generator_url TEXT    NOT NULL,
+    first_seen_at INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    resolved_at   INTEGER,
+    PRIMARY KEY (incident_id, fingerprint, starts_at)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE timeline (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    at          INTEGER NOT NULL,
+    kind        TEXT    NOT NULL,
+    message     TEXT    NOT NULL,
+    data        TEXT
+  );
+  CREATE INDEX timeline_incident ON timeline (incident_id, id);
+  `,
+];

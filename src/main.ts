@@ -1,0 +1,276 @@
+#!/usr/bin/env node
+/**
+ * The composition root: the only module that reads the environment, creates real clients and
+ * listens. Everything it wires together takes its dependencies as arguments.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { createApp } from './app';
+import { systemClock, type Clock } from './clock';
+import { parseServeConfig, SERVE_OPTIONS, type ServeConfig } from './config';
+import { describeError, RemediatorError } from './errors';
+import { IncidentBook } from './incidents/book';
+import { IncidentRecords } from './journal/incident-records';
+import { Journal } from './journal/journal';
+import { findKubeCredentials } from './kube/credentials';
+import { createLogger, type Logger } from './logger';
+import { createMetrics } from './metrics';
+import { PolicyStore } from './policies/store';
+import { WebhookAuthenticator } from './receivers/auth';
+
+export const VERSION = readVersion();
+
+/** How long a slow client may take: Alertmanager itself gives up after 10 s. */
+export const SERVER_TIMEOUTS = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  /** Longer than typical load balancer idle timeouts, so the server is not the one to race them. */
+  keepAliveMs: 65_000,
+  /** How often Node enforces the two limits above (its default, 30 s, would let them overrun). */
+  checkIntervalMs: 1_000,
+};
+
+export interface ServeOptions {
+  logger?: Logger;
+  clock?: Clock;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Node process metrics; on by default. */
+  processMetrics?: boolean;
+  timeouts?: Partial<typeof SERVER_TIMEOUTS>;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly dryRun: boolean;
+  readonly logger: Logger;
+  readonly journal: Journal;
+  close(): Promise<void>;
+}
+
+/** Starts `remediator serve`: journal, policies, incident book, HTTP server. */
+export async function serve(
+  config: ServeConfig,
+  options: ServeOptions = {},
+): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+
+  const policies = PolicyStore.open(config.policiesFile);
+  const credentials = findKubeCredentials(env, existsSync);
+  const dryRun = config.dryRun || credentials.kind === 'none';
+  if (credentials.kind === 'none') {
+    logger.warn(
+      'no Kubernetes credentials found (no service account, KUBECONFIG or ~/.kube/config): running in dry-run mode, nothing in any cluster will be changed',
+    );
+  }
+
+  const registry = new Registry();
+  const metrics = createMetrics(registry, {
+    processMetrics: options.processMetrics ?? true,
+    version: VERSION,
+  });
+  const journal = Journal.open({
+    dataDir: config.dataDir,
+    sync: config.journalSync,
+    onCommit: (seconds) => {
+      metrics.journalCommitDuration.observe(seconds);
+    },
+    onCommitFailure: (err) => {
+      metrics.journalWriteFailures.inc();
+      logger.error('journal commit failed', { error: describeError(err) });
+    },
+  });
+  const records = new IncidentRecords(journal.db);
+  const book = new IncidentBook({
+    journal,
+    records,
+    clock,
+    logger,
+    metrics,
+    severity: () => policies.policies.severity,
+  });
+  metrics.bindOpenIncidents(() => book.openCounts());
+
+  const auth = new WebhookAuthenticator(config.credentials);
+  if (!auth.required) {
+    logger.warn(
+      'webhook authentication is off: anyone who can reach the port can post alerts. Set REMEDIATOR_WEBHOOK_TOKEN_FILE (or the basic-auth variables)',
+    );
+  }
+
+  const app = createApp({
+    auth,
+    maxBodyBytes: config.maxBodyBytes,
+    book,
+    records,
+    registry,
+    metrics,
+    logger,
+    readiness: () => [
+      { name: 'journal', ok: journal.isOpen, detail: journal.isOpen ? journal.path : 'closed' },
+      { name: 'policies', ok: true, detail: policies.policies.source },
+      {
+        name: 'kubernetes',
+        ok: true,
+        detail: dryRun
+          ? credentials.kind === 'none'
+            ? 'dry-run mode: no credentials found'
+            : 'dry-run mode (--dry-run)'
+          : `credentials: ${credentials.kind}`,
+      },
+    ],
+  });
+
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+    },
+    app,
+  );
+  try {
+    await listen(server, config.port, config.listen);
+  } catch (err) {
+    journal.close();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = config.listen.includes(':') ? `[${config.listen}]` : config.listen;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  logger.info('remediator listening', {
+    version: VERSION,
+    address: config.listen,
+    port,
+    webhook: `${url}/webhook`,
+    policies: policies.policies.source,
+    dataDir: config.dataDir,
+    dryRun,
+    kubernetes: credentials.kind,
+    webhookAuth: config.credentialSources.length > 0 ? config.credentialSources : 'none',
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    dryRun,
+    logger,
+    journal,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => {
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        journal.close();
+        logger.info('remediator stopped');
+      })()),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'dev';
+  } catch {
+    return 'dev';
+  }
+}
+
+const USAGE = `remediator ${VERSION}: auto-remediation for Prometheus Alertmanager
+
+Usage:
+  remediator serve [options]    receive Alertmanager webhooks, score incidents, remediate
+  remediator --version
+  remediator <command> --help
+
+Run 'remediator serve --help' for the options.`;
+
+function serveHelp(): string {
+  const lines = SERVE_OPTIONS.map((o) => {
+    const flag =
+      o.flag === undefined ? '(env only)' : `--${o.flag}${o.type === 'boolean' ? '' : ' VALUE'}`;
+    const def = o.default === undefined ? '' : ` [default: ${o.default}]`;
+    return `  ${flag.padEnd(26)} ${o.env}\n      ${o.description}${def}`;
+  });
+  return `Usage: remediator serve [--port 9095] [--listen ADDR] [--policies FILE] [--data-dir DIR] [--dry-run]
+
+Every option can also be set by its environment variable; a flag wins over the variable.
+
+${lines.join('\n')}`;
+}
+
+/** The `remediator` command. Resolves with the exit code, or never for `serve` (it runs until a signal). */
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number | undefined> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (command !== 'serve') {
+    process.stderr.write(`remediator: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${serveHelp()}\n`);
+    return 0;
+  }
+  const config = parseServeConfig({ argv: rest, env, readFile: (p) => readFileSync(p, 'utf8') });
+  const running = await serve(config, { env });
+  const stop = (signal: string): void => {
+    running.logger.info('shutting down', { signal });
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        running.logger.error('shutdown failed', { error: describeError(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return undefined;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), process.env).then(
+    (code) => {
+      if (code !== undefined) process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(
+        `remediator: ${err instanceof RemediatorError ? err.message : describeError(err)}\n`,
+      );
+      process.exitCode = err instanceof RemediatorError ? 2 : 1;
+    },
+  );
+}

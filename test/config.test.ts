@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseByteSize, parseServeConfig, SERVE_OPTIONS } from '../src/config';
+
+const files: Record<string, string> = {
+  '/run/secrets/token': 's3cr3t\n',
+  '/run/secrets/password': '  pw  ',
+  '/empty': '\n',
+};
+const readFile = (path: string): string => {
+  const text = files[path];
+  if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+  return text;
+};
+const parse = (argv: string[], env: Record<string, string> = {}) =>
+  parseServeConfig({ argv, env, readFile });
+
+describe('remediator serve configuration', () => {
+  it('has the documented defaults', () => {
+    expect(parse([])).toEqual({
+      port: 9095,
+      listen: '0.0.0.0',
+      dataDir: './data',
+      dryRun: false,
+      maxBodyBytes: 4 * 1024 * 1024,
+      logLevel: 'info',
+      journalSync: 'full',
+      credentials: {},
+      credentialSources: [],
+    });
+  });
+
+  it('takes every flag from its environment variable too, and lets the flag win', () => {
+    const env = {
+      REMEDIATOR_PORT: '8080',
+      REMEDIATOR_LISTEN: '127.0.0.1',
+      REMEDIATOR_POLICIES: '/etc/remediator/policies.yaml',
+      REMEDIATOR_DATA_DIR: '/var/lib/remediator',
+      REMEDIATOR_DRY_RUN: 'true',
+      REMEDIATOR_MAX_BODY_BYTES: '1MiB',
+      REMEDIATOR_LOG_LEVEL: 'debug',
+      REMEDIATOR_JOURNAL_SYNC: 'normal',
+    };
+    expect(parse([], env)).toMatchObject({
+      port: 8080,
+      listen: '127.0.0.1',
+      policiesFile: '/etc/remediator/policies.yaml',
+      dataDir: '/var/lib/remediator',
+      dryRun: true,
+      maxBodyBytes: 1024 * 1024,
+      logLevel: 'debug',
+      journalSync: 'normal',
+    });
+    expect(parse(['--port', '9999', '--data-dir', 'here'], env)).toMatchObject({
+      port: 9999,
+      dataDir: 'here',
+    });
+  });
+
+  it('reads secrets from files, trimmed like Alertmanager does, and names only their source', () => {
+    const config = parse([], {
+      REMEDIATOR_WEBHOOK_TOKEN_FILE: '/run/secrets/token',
+      REMEDIATOR_WEBHOOK_USERNAME: 'alertmanager',
+      REMEDIATOR_WEBHOOK_PASSWORD_FILE: '/run/secrets/password',
+    });
+    expect(config.credentials).toEqual({
+      bearerToken: 's3cr3t',
+      basicAuth: { username: 'alertmanager', password: 'pw' },
+    });
+    expect(config.credentialSources.join(' ')).not.toMatch(/s3cr3t|pw\b/);
+    expect(config.credentialSources).toEqual([
+      'webhook_token from file /run/secrets/token',
+      'webhook_username from REMEDIATOR_WEBHOOK_USERNAME',
+      'webhook_password from file /run/secrets/password',
+    ]);
+  });
+
+  it('lists every problem at once', () => {
+    expect(() =>
+      parse(['--port', '70000', '--log-level', 'loud'], {
+        REMEDIATOR_DRY_RUN: 'maybe',
+        REMEDIATOR_MAX_BODY_BYTES: 'lots',
+        REMEDIATOR_WEBHOOK_TOKEN: 'a',
+        REMEDIATOR_WEBHOOK_TOKEN_FILE: '/run/secrets/token',
+        REMEDIATOR_WEBHOOK_PASSWORD_FILE: '/missing',
+      }),
+    ).toThrow(
+      [
+        'invalid configuration:',
+        '  --port: "70000" is not an integer from 0 to 65535',
+        '  REMEDIATOR_MAX_BODY_BYTES: "lots" is not a size (e.g. 4194304, 512KiB, 4MiB)',
+        '  set REMEDIATOR_WEBHOOK_TOKEN or REMEDIATOR_WEBHOOK_TOKEN_FILE, not both',
+        '  REMEDIATOR_WEBHOOK_PASSWORD_FILE: cannot read /missing: ENOENT',
+        '  REMEDIATOR_DRY_RUN: "maybe" is not a boolean (true or false)',
+        '  --log-level: "loud" must be one of error, warn, info, debug',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses half of the basic-auth credentials', () => {
+    expect(() => parse([], { REMEDIATOR_WEBHOOK_USERNAME: 'alertmanager' })).toThrow(
+      'basic auth needs both a user name and a password',
+    );
+  });
+
+  it('refuses an empty secret file', () => {
+    expect(() => parse([], { REMEDIATOR_WEBHOOK_TOKEN_FILE: '/empty' })).toThrow('/empty is empty');
+  });
+
+  it('rejects unknown flags, pointing at --help', () => {
+    expect(() => parse(['--prot', '1'])).toThrow(
+      /Unknown option '--prot'.*see remediator serve --help/,
+    );
+  });
+
+  it.each([
+    ['4194304', 4194304],
+    ['512KiB', 524288],
+    ['4MiB', 4194304],
+    ['1 GiB', 1073741824],
+    ['2MB', 2000000],
+    ['0', undefined],
+    ['-1', undefined],
+    ['4 MiBs', undefined],
+  ])('reads the size %j as %j bytes', (text, bytes) => {
+    expect(parseByteSize(text)).toBe(bytes);
+  });
+
+  it('is documented in one README table that lists every option', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    for (const option of SERVE_OPTIONS) {
+      const row = readme
+        .split('\n')
+        .find((line) => line.startsWith('|') && line.includes(`\`${option.env}\``));
+      expect(row).toBeDefined();
+      if (option.flag !== undefined) expect(row).toContain(`\`--${option.flag}\``);
+      if (option.default !== undefined) expect(row).toContain(`\`${option.default}\``);
+    }
+  });
+});

@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ServeConfig } from '../../src/config';
+import { createMemoryLogger } from '../../src/logger';
+import { serve, type RunningServer, type ServeOptions } from '../../src/main';
+import { FIXTURE_TOKEN } from './fixtures';
+
+export interface TestServer extends RunningServer {
+  readonly dataDir: string;
+  /** Every log line, parsed. */
+  readonly lines: Record<string, unknown>[];
+}
+
+/** A temporary data directory, removed by the returned function. */
+export function tempDir(prefix = 'remediator-test-'): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A real `remediator serve` in this process, on 127.0.0.1 and a port the OS picks, with the
+ * fixtures' bearer token, no Kubernetes credentials (dry-run) and a memory logger.
+ */
+export async function startServer(
+  overrides: Partial<ServeConfig> & { dataDir: string },
+  options: ServeOptions = {},
+): Promise<TestServer> {
+  const { logger, lines } = createMemoryLogger();
+  const config: ServeConfig = {
+    port: 0,
+    listen: '127.0.0.1',
+    dryRun: false,
+    maxBodyBytes: 4 * 1024 * 1024,
+    logLevel: 'debug',
+    journalSync: 'normal',
+    credentials: { bearerToken: FIXTURE_TOKEN },
+    credentialSources: ['webhook_token from test'],
+    ...overrides,
+  };
+  const running = await serve(config, { logger, env: {}, processMetrics: false, ...options });
+  return { ...running, dataDir: overrides.dataDir, lines };
+}
+
+export const AUTH = { Authorization: `Bearer ${FIXTURE_TOKEN}` };
