@@ -10,5 +10,7 @@ module.exports = {
     ],
   },
   // client-node 1.4.0 and its auth dependencies ship ESM only.
-  transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|jose|oauth4webapi)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@kubernetes/client-node|openid-client|jose|oauth4webapi)/)',
+  ],
 };
