@@ -9,12 +9,11 @@ import {
   type Document,
   type Node,
 } from 'yaml';
+import { createHash } from 'node:crypto';
 import { RemediatorError } from '../errors';
-import type { Severity, SeverityConfig, SeverityRule } from '../incidents/severity';
-import { DEFAULT_SEVERITY_SPEC } from './defaults';
-import { MatcherSyntaxError, parseMatcher, type Matcher } from './matchers';
-import { validateNumericCondition, type NumericCondition } from './numeric';
-import { policyFileSchema } from './schema';
+import { compilePolicyFile, formatPath, type PathSegment } from './compile';
+import type { PolicySet } from './policy';
+import { policyFileSchema, type PolicyFileSpec } from './schema';
 
 /** One problem in a policies file, located as precisely as the YAML allows. */
 export interface PolicyProblem {
@@ -41,21 +40,12 @@ export class PolicyError extends RemediatorError {
   }
 }
 
-/** Validated, compiled policies: what the running server decides with. */
-export interface PolicySet {
-  /** The file it came from, or `(defaults)`. */
-  readonly source: string;
-  readonly severity: SeverityConfig;
-}
-
 export type LoadResult =
   { ok: true; policySet: PolicySet } | { ok: false; problems: PolicyProblem[] };
 
 /** Compiled once; `allErrors` because an SRE wants every problem of a file at once. */
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
 const validateFile = ajv.compile(policyFileSchema);
-
-type PathSegment = string | number;
 
 /**
  * Parses, validates and compiles a policies file. Never throws for any input text: everything
@@ -98,7 +88,8 @@ export function loadPolicies(text: string, file: string): LoadResult {
   const locate = (path: readonly PathSegment[], key?: string): number | undefined =>
     offsetOf(doc, path, key);
   if (!validateFile(value)) {
-    for (const error of validateFile.errors ?? []) {
+    // An if/then mismatch is also reported by the `then` branch's own errors, more precisely.
+    for (const error of (validateFile.errors ?? []).filter((e) => e.keyword !== 'if')) {
       const problem = describeSchemaError(error);
       at(
         locate(problem.path, problem.key),
@@ -109,125 +100,28 @@ export function loadPolicies(text: string, file: string): LoadResult {
     return { ok: false, problems: sorted(problems) };
   }
 
-  const spec = value as PolicyFileSpec;
-  const severity = compileSeverity(spec.severity ?? {}, (path, message, offsetInValue = 0) => {
-    const offset = locate(path);
-    at(
-      offset === undefined ? undefined : offset + offsetInValue + quoteWidth(doc, path),
-      path,
-      message,
-    );
-  });
+  const compiled = compilePolicyFile(
+    value as PolicyFileSpec,
+    (path, message, offsetInValue = 0) => {
+      const offset = locate(path);
+      at(
+        offset === undefined ? undefined : offset + offsetInValue + quoteWidth(doc, path),
+        path,
+        message,
+      );
+    },
+  );
   if (problems.length > 0) return { ok: false, problems: sorted(problems) };
-  return { ok: true, policySet: { source: file, severity } };
+  const digest = createHash('sha256').update(text).digest('hex');
+  return { ok: true, policySet: { source: file, digest, ...compiled } };
 }
 
 /** The runbook defaults, for a server started without a policies file. */
 export function defaultPolicySet(): PolicySet {
-  const severity = compileSeverity({}, (path, message) => {
-    throw new Error(`built-in severity defaults are invalid at ${formatPath(path)}: ${message}`);
+  const compiled = compilePolicyFile({ sinks: {}, policies: [] }, (path, message) => {
+    throw new Error(`built-in defaults are invalid at ${formatPath(path)}: ${message}`);
   });
-  return { source: '(defaults)', severity };
-}
-
-interface SeveritySpec {
-  rules?: {
-    level: number;
-    when?: string[];
-    value?: NumericCondition & { label?: string; annotation?: string };
-  }[];
-  multipleAlerts?: { atLeast: number; level: number };
-  default?: number;
-}
-
-interface PolicyFileSpec {
-  severity?: SeveritySpec;
-}
-
-type Report = (path: readonly PathSegment[], message: string, offsetInValue?: number) => void;
-
-/** Each key given replaces the runbook default for that key. */
-function compileSeverity(given: SeveritySpec, report: Report): SeverityConfig {
-  const fromDefaults = given.rules === undefined;
-  const rulesSpec = (given.rules ?? DEFAULT_SEVERITY_SPEC.rules) as SeveritySpec['rules'] & object;
-  const rules: SeverityRule[] = [];
-  rulesSpec.forEach((rule, i) => {
-    const path = ['severity', 'rules', i];
-    if (rule.when === undefined && rule.value === undefined) {
-      report(path, 'a rule needs `when` matchers, a `value` condition, or both');
-    }
-    const when = compileMatchers(
-      rule.when ?? [],
-      [...path, 'when'],
-      fromDefaults ? throwing : report,
-    );
-    const value =
-      rule.value === undefined
-        ? undefined
-        : compileCondition(rule.value, [...path, 'value'], report);
-    rules.push({ level: rule.level as Severity, when, ...(value === undefined ? {} : { value }) });
-  });
-  const multiple = given.multipleAlerts ?? DEFAULT_SEVERITY_SPEC.multipleAlerts;
-  return {
-    rules,
-    multipleAlerts: { atLeast: multiple.atLeast, level: multiple.level as Severity },
-    default: (given.default ?? DEFAULT_SEVERITY_SPEC.default) as Severity,
-  };
-}
-
-const throwing: Report = (path, message) => {
-  throw new Error(`built-in default at ${formatPath(path)}: ${message}`);
-};
-
-export function compileMatchers(
-  texts: readonly string[],
-  path: readonly PathSegment[],
-  report: Report,
-): Matcher[] {
-  const matchers: Matcher[] = [];
-  texts.forEach((text, j) => {
-    try {
-      matchers.push(parseMatcher(text));
-    } catch (err) {
-      if (!(err instanceof MatcherSyntaxError)) throw err;
-      report([...path, j], err.message, err.column);
-    }
-  });
-  return matchers;
-}
-
-function compileCondition(
-  spec: { label?: string; annotation?: string } & Partial<NumericCondition>,
-  path: readonly PathSegment[],
-  report: Report,
-): NumericCondition | undefined {
-  if ((spec.label === undefined) === (spec.annotation === undefined)) {
-    report(path, 'a value condition reads exactly one of `label` or `annotation`');
-    return undefined;
-  }
-  const condition: NumericCondition = {
-    source: spec.label === undefined ? 'annotation' : 'label',
-    key: spec.label ?? spec.annotation ?? '',
-    ...(spec.above === undefined ? {} : { above: spec.above }),
-    ...(spec.atLeast === undefined ? {} : { atLeast: spec.atLeast }),
-    ...(spec.below === undefined ? {} : { below: spec.below }),
-    ...(spec.atMost === undefined ? {} : { atMost: spec.atMost }),
-    ...(spec.equals === undefined ? {} : { equals: spec.equals }),
-  };
-  const problems = validateNumericCondition(condition);
-  for (const message of problems) report(path, message);
-  return problems.length === 0 ? condition : undefined;
-}
-
-/** `['severity', 'rules', 2, 'when', 0]` → `severity.rules[2].when[0]`. */
-export function formatPath(path: readonly PathSegment[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
-  return out;
+  return { source: '(defaults)', digest: '', ...compiled };
 }
 
 function pointerToPath(pointer: string): PathSegment[] {
