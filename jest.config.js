@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Some suites start real servers and child processes; each bounds its own waits.
+  testTimeout: 30_000,
   transform: {
     '^.+\\.(t|j)s$': [
       '@swc/jest',

@@ -2,7 +2,9 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Registry } from 'prom-client';
 import { createApiApp, type ReadinessCheck } from './api/router';
 import type { IncidentBook } from './incidents/book';
+import type { Clock } from './clock';
 import type { IncidentRecords } from './journal/incident-records';
+import type { PlanRecords } from './journal/plan-records';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { WebhookAuthenticator } from './receivers/auth';
@@ -15,6 +17,8 @@ export interface AppDeps {
   maxBodyBytes: number;
   book: IncidentBook;
   records: IncidentRecords;
+  plans: PlanRecords;
+  clock: Clock;
   registry: Registry;
   metrics: Metrics;
   logger: Logger;

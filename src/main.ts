@@ -18,7 +18,10 @@ import { Journal } from './journal/journal';
 import { findKubeCredentials } from './kube/credentials';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { formatProblem } from './policies/loader';
+import { PlanningStage, type PlannedEntry } from './policies/planning-stage';
 import { PolicyStore } from './policies/store';
+import { PlanRecords } from './journal/plan-records';
 import { WebhookAuthenticator } from './receivers/auth';
 
 export const VERSION = readVersion();
@@ -39,6 +42,10 @@ export interface ServeOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Node process metrics; on by default. */
   processMetrics?: boolean;
+  /** How often the policies file is checked besides change events; default 10 s. */
+  policyPollMs?: number;
+  /** Receives every journaled plan entry (the executor, once it exists). */
+  onPlanned?: (entry: PlannedEntry) => void;
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
 }
 
@@ -48,6 +55,8 @@ export interface RunningServer {
   readonly dryRun: boolean;
   readonly logger: Logger;
   readonly journal: Journal;
+  /** Reloads the policies file now (what SIGHUP does). */
+  reloadPolicies(): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +95,7 @@ export async function serve(
     },
   });
   const records = new IncidentRecords(journal.db);
+  const plans = new PlanRecords(journal.db);
   const book = new IncidentBook({
     journal,
     records,
@@ -95,6 +105,48 @@ export async function serve(
     severity: () => policies.policies.severity,
   });
   metrics.bindOpenIncidents(() => book.openCounts());
+  metrics.initPolicies(policies.policies.policies);
+  metrics.policyLastReloadSuccessful.set(1);
+  metrics.policyLastReloadSuccessTime.set(clock.now().getTime() / 1000);
+
+  const planning = new PlanningStage({
+    book,
+    records,
+    plans,
+    policies: () => policies.policies,
+    clock,
+    logger,
+    metrics,
+    ...(options.onPlanned ? { onPlanned: options.onPlanned } : {}),
+  });
+  book.onChange((change) => void planning.enqueue(change));
+  await planning.recover();
+
+  const onReload = (result: ReturnType<PolicyStore['reload']>, trigger: string): void => {
+    if (result.outcome === 'loaded') {
+      metrics.policyReloads.inc({ result: 'success' });
+      metrics.policyLastReloadSuccessful.set(1);
+      metrics.policyLastReloadSuccessTime.set(clock.now().getTime() / 1000);
+      metrics.initPolicies(result.policySet.policies);
+      logger.info('policies reloaded', {
+        trigger,
+        file: result.policySet.source,
+        digest: result.policySet.digest.slice(0, 12),
+        policies: result.policySet.policies.length,
+      });
+    } else if (result.outcome === 'rejected') {
+      metrics.policyReloads.inc({ result: 'failure' });
+      metrics.policyLastReloadSuccessful.set(0);
+      logger.error('policies file rejected; the last good policies stay in force', {
+        trigger,
+        problems: result.problems.map(formatProblem),
+      });
+    }
+  };
+  const stopWatching = policies.watch({
+    onReload,
+    ...(options.policyPollMs === undefined ? {} : { pollMs: options.policyPollMs }),
+  });
 
   const auth = new WebhookAuthenticator(config.credentials);
   if (!auth.required) {
@@ -108,12 +160,21 @@ export async function serve(
     maxBodyBytes: config.maxBodyBytes,
     book,
     records,
+    plans,
+    clock,
     registry,
     metrics,
     logger,
     readiness: () => [
       { name: 'journal', ok: journal.isOpen, detail: journal.isOpen ? journal.path : 'closed' },
-      { name: 'policies', ok: true, detail: policies.policies.source },
+      {
+        name: 'policies',
+        ok: true,
+        detail:
+          policies.rejectedProblems.length === 0
+            ? `${policies.policies.source} (${policies.policies.policies.length} policies)`
+            : `${policies.policies.source}: the file on disk was rejected (${policies.rejectedProblems.length} problems); the last good policies are in force`,
+      },
       {
         name: 'kubernetes',
         ok: true,
@@ -139,6 +200,7 @@ export async function serve(
   try {
     await listen(server, config.port, config.listen);
   } catch (err) {
+    stopWatching();
     journal.close();
     throw err;
   }
@@ -164,14 +226,19 @@ export async function serve(
     dryRun,
     logger,
     journal,
+    reloadPolicies: () => {
+      onReload(policies.reload(), 'signal');
+    },
     close: () =>
       (closing ??= (async () => {
+        stopWatching();
         await new Promise<void>((resolve) => {
           server.close(() => {
             resolve();
           });
           server.closeIdleConnections();
         });
+        await planning.idle();
         journal.close();
         logger.info('remediator stopped');
       })()),
@@ -245,19 +312,33 @@ export async function main(
     return 0;
   }
   const config = parseServeConfig({ argv: rest, env, readFile: (p) => readFileSync(p, 'utf8') });
-  const running = await serve(config, { env });
+  // Handlers go in before the server starts, so a signal sent as soon as it says it is listening
+  // is never met by Node's default action (SIGHUP would kill the process).
+  const state: { running?: RunningServer; stopRequested?: string } = {};
   const stop = (signal: string): void => {
-    running.logger.info('shutting down', { signal });
-    running.close().then(
+    const server = state.running;
+    if (server === undefined) {
+      state.stopRequested = signal;
+      return;
+    }
+    server.logger.info('shutting down', { signal });
+    server.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        running.logger.error('shutdown failed', { error: describeError(err) });
+        server.logger.error('shutdown failed', { error: describeError(err) });
         process.exit(1);
       },
     );
   };
+  process.on('SIGHUP', () => {
+    if (state.running === undefined) return;
+    state.running.logger.info('reloading policies', { signal: 'SIGHUP' });
+    state.running.reloadPolicies();
+  });
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  state.running = await serve(config, { env });
+  if (state.stopRequested !== undefined) stop(state.stopRequested);
   return undefined;
 }
 

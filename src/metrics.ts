@@ -22,6 +22,9 @@ export const ALERT_STATUSES = ['firing', 'resolved'] as const;
 export const SEVERITY_LABELS = ['sev1', 'sev2', 'sev3', 'sev4'] as const;
 
 export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
+/** Why a matched policy did not act (plan time and, later, the safety gates). */
+export const SKIP_REASONS = ['severity_below_minimum', 'template_missing_value'] as const;
+export const RELOAD_RESULTS = ['success', 'failure'] as const;
 
 export interface MetricsOptions {
   /** Node process metrics (CPU, memory, event loop, GC); off in unit tests to keep them fast. */
@@ -109,6 +112,57 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    policiesLoaded: new Gauge({
+      name: 'remediator_policies_loaded',
+      help: 'Remediation policies in force.',
+      registers: [registry],
+    }),
+    policyReloads: new Counter({
+      name: 'remediator_policy_reloads_total',
+      help: 'Reloads of the policies file, by result (a failed reload keeps the last good policies).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    policyLastReloadSuccessful: new Gauge({
+      name: 'remediator_policy_last_reload_successful',
+      help: '1 when the last load of the policies file succeeded, 0 when the file in place is invalid.',
+      registers: [registry],
+    }),
+    policyLastReloadSuccessTime: new Gauge({
+      name: 'remediator_policy_last_reload_success_timestamp_seconds',
+      help: 'When the policies in force were loaded.',
+      registers: [registry],
+    }),
+    policyMatches: new Counter({
+      name: 'remediator_policy_matches_total',
+      help: 'Alert instances that matched a policy (repeats excluded), by policy.',
+      labelNames: ['policy'],
+      registers: [registry],
+    }),
+    plans: new Counter({
+      name: 'remediator_plans_total',
+      help: 'Remediation plans made, by policy and first action.',
+      labelNames: ['policy', 'action'],
+      registers: [registry],
+    }),
+    skips: new Counter({
+      name: 'remediator_skips_total',
+      help: 'Matched policies that did not act, by policy and reason.',
+      labelNames: ['policy', 'reason'],
+      registers: [registry],
+    }),
+    /** Creates every per-policy series at zero, so dashboards see a policy before it first acts. */
+    initPolicies(
+      policies: readonly { name: string; steps: readonly { action: string }[] }[],
+    ): void {
+      metrics.policiesLoaded.set(policies.length);
+      for (const policy of policies) {
+        metrics.policyMatches.inc({ policy: policy.name }, 0);
+        const first = policy.steps[0]?.action;
+        if (first !== undefined) metrics.plans.inc({ policy: policy.name, action: first }, 0);
+        for (const reason of SKIP_REASONS) metrics.skips.inc({ policy: policy.name, reason }, 0);
+      }
+    },
     /** Lets the incident book report open incidents at scrape time, so the gauge cannot drift. */
     bindOpenIncidents(source: () => Readonly<Record<SeverityLabel, number>>): void {
       openIncidentsSource = source;
@@ -121,6 +175,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
     metrics.webhookDuration.zero({ code });
   }
   for (const status of ALERT_STATUSES) metrics.alertsReceived.inc({ status }, 0);
+  for (const result of RELOAD_RESULTS) metrics.policyReloads.inc({ result }, 0);
   for (const severity of SEVERITY_LABELS) {
     metrics.incidentsOpened.inc({ severity }, 0);
     metrics.incidentsResolved.inc({ severity }, 0);

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { SERVE_OPTIONS } from '../src/config';
 import { cleanEnv, runCli, startCli } from './support/cli';
@@ -71,7 +73,7 @@ describe('the remediator command', () => {
           i.severity,
         ]),
       ).toEqual([
-        [3, 'investigating', 'Sev2'],
+        [3, 'identified', 'Sev2'],
         [2, 'resolved', 'Sev1'],
         [1, 'resolved', 'Sev1'],
       ]);
@@ -81,5 +83,32 @@ describe('the remediator command', () => {
       dir.remove();
     }
     expect(server.lines.at(-1)).toMatchObject({ message: 'remediator stopped' });
+  });
+
+  it('reloads its policies on SIGHUP', async () => {
+    const dir = tempDir();
+    const file = join(dir.path, 'policies.yaml');
+    writeFileSync(file, readFileSync('deploy/k8s/policies.yaml', 'utf8'));
+    const server = await startCli(['--data-dir', join(dir.path, 'data'), '--policies', file]);
+    try {
+      writeFileSync(file, 'severity:\n  default: 3\n');
+      server.child.kill('SIGHUP');
+      const deadline = Date.now() + 10_000;
+      while (
+        !server.lines.some((l) => l.message === 'policies reloaded') &&
+        Date.now() < deadline
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(server.lines).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ message: 'reloading policies', signal: 'SIGHUP' }),
+          expect.objectContaining({ message: 'policies reloaded', policies: 0 }),
+        ]),
+      );
+    } finally {
+      await server.stop();
+      dir.remove();
+    }
   });
 });

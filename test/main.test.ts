@@ -95,7 +95,7 @@ describe('remediator serve', () => {
         status: 'ready',
         checks: {
           journal: { ok: true, detail: expect.stringMatching(/journal\.db$/) },
-          policies: { ok: true, detail: '(defaults)' },
+          policies: { ok: true, detail: '(defaults) (0 policies)' },
           kubernetes: { ok: true, detail: 'dry-run mode: no credentials found' },
         },
       });

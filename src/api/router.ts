@@ -1,6 +1,10 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
-import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/incident';
+import type { Clock } from '../clock';
+import type { IncidentBook } from '../incidents/book';
+import { INCIDENT_STATUSES, transition, type IncidentStatus } from '../incidents/incident';
+import type { PlanRecords } from '../journal/plan-records';
+import type { WebhookAuthenticator } from '../receivers/auth';
 import type { Severity } from '../incidents/severity';
 import type { IncidentFilter, IncidentRecords } from '../journal/incident-records';
 import type { Logger } from '../logger';
@@ -15,6 +19,11 @@ export interface ReadinessCheck {
 
 export interface ApiDeps {
   records: IncidentRecords;
+  plans: PlanRecords;
+  book: IncidentBook;
+  /** API writes take the webhook's credentials. */
+  auth: WebhookAuthenticator;
+  clock: Clock;
   registry: Registry;
   logger: Logger;
   readiness: () => readonly ReadinessCheck[];
@@ -71,8 +80,48 @@ export function createApiApp(deps: ApiDeps): express.Express {
         .json({ error: 'not_found', message: `no incident ${JSON.stringify(req.params.id)}` });
       return;
     }
-    res.json(incidentView(incident, deps.records.timeline(id)));
+    res.json(incidentView(incident, deps.records.timeline(id), deps.plans.forIncident(id)));
   });
+
+  const requireAuth = (req: Request, res: Response, next: NextFunction): void => {
+    const result = deps.auth.check(req.headers.authorization);
+    if (result.ok) {
+      next();
+      return;
+    }
+    res.setHeader('WWW-Authenticate', deps.auth.challenge);
+    res.status(401).json({ error: 'unauthorized', message: result.message });
+  };
+
+  route(app, '/api/v1/incidents/:id/resolve', ['POST']).post(
+    requireAuth,
+    express.json({ limit: '16kb' }),
+    async (req, res) => {
+      const id = Number(req.params.id);
+      const incident = Number.isSafeInteger(id) && id > 0 ? deps.records.get(id) : undefined;
+      if (incident === undefined) {
+        res
+          .status(404)
+          .json({ error: 'not_found', message: `no incident ${JSON.stringify(req.params.id)}` });
+        return;
+      }
+      if (incident.status === 'resolved') {
+        res.status(409).json({ error: 'conflict', message: `incident ${id} is already resolved` });
+        return;
+      }
+      const body = (req.body ?? {}) as { reason?: unknown };
+      const reason =
+        typeof body.reason === 'string' && body.reason.trim() !== ''
+          ? body.reason.trim().slice(0, 500)
+          : 'resolved by a human';
+      const resolved = await deps.book.update(incident, (current) => {
+        const moved = transition(current, 'resolved', reason, deps.clock.now().getTime());
+        return { incident: moved.incident, timeline: [moved.entry] };
+      });
+      deps.logger.info('incident resolved by hand', { incident: id, reason });
+      res.json(incidentView(resolved, deps.records.timeline(id), deps.plans.forIncident(id)));
+    },
+  );
 
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });
@@ -92,9 +141,8 @@ export function createApiApp(deps: ApiDeps): express.Express {
 }
 
 /** A route whose other methods get a JSON 405 naming the allowed ones. */
-function route(app: express.Express, path: string) {
+function route(app: express.Express, path: string, allowed: readonly string[] = ['GET', 'HEAD']) {
   const r = app.route(path);
-  const allowed = ['GET', 'HEAD'];
   r.all((req, res, next) => {
     if (allowed.includes(req.method)) {
       next();

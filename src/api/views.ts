@@ -1,6 +1,7 @@
 import { formatSeverity } from '../incidents/severity';
 import type { AlertState, Incident } from '../incidents/incident';
 import type { IncidentSummary, StoredTimelineEntry } from '../journal/incident-records';
+import type { StoredPlan } from '../journal/plan-records';
 
 /** Labels that name what an incident affects (the runbook's "affected components"). */
 const COMPONENT_LABELS = ['namespace', 'service', 'deployment', 'pod', 'instance', 'job'] as const;
@@ -24,7 +25,11 @@ export function summaryView(s: IncidentSummary) {
 }
 
 /** The JSON shape of one incident with its alerts, severity reasons and timeline. */
-export function incidentView(incident: Incident, timeline: readonly StoredTimelineEntry[]) {
+export function incidentView(
+  incident: Incident,
+  timeline: readonly StoredTimelineEntry[],
+  plans: readonly StoredPlan[],
+) {
   const alerts = [...incident.alerts.values()];
   return {
     id: incident.id,
@@ -41,8 +46,22 @@ export function incidentView(incident: Incident, timeline: readonly StoredTimeli
       incident.resolvedAt === undefined
         ? null
         : Math.round((incident.resolvedAt - incident.openedAt) / 1000),
+    heldOpen: incident.holdOpen ?? null,
     affected: affectedComponents(alerts),
     alerts: alerts.map(alertView),
+    plans: plans.map((p) => ({
+      id: p.id,
+      policy: p.policy,
+      trigger: p.trigger,
+      status: p.status,
+      reason: p.reason,
+      target: p.target ?? null,
+      steps: p.steps,
+      alerts: p.alerts,
+      dryRun: p.dryRun,
+      createdAt: iso(p.createdAt),
+      updatedAt: iso(p.updatedAt),
+    })),
     timeline: timeline.map((e) => ({
       at: iso(e.at),
       kind: e.kind,

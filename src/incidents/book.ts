@@ -5,7 +5,12 @@ import type { Journal } from '../journal/journal';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { WebhookPayload } from '../receivers/payload';
-import { applyNotification, type Incident, type IncidentChange } from './incident';
+import {
+  applyNotification,
+  type Incident,
+  type IncidentChange,
+  type TimelineEntry,
+} from './incident';
 import { formatSeverity, type SeverityConfig } from './severity';
 
 export interface IncidentBookDeps {
@@ -28,6 +33,12 @@ export interface IngestResult {
 }
 
 export type IncidentListener = (change: IncidentChange) => void;
+
+/** What a later decision does to an incident: a new state (or none), and timeline entries. */
+export interface IncidentDecision {
+  readonly incident?: Incident;
+  readonly timeline: readonly TimelineEntry[];
+}
 
 const DEFAULT_CACHE_SIZE = 10_000;
 
@@ -85,6 +96,40 @@ export class IncidentBook {
     );
     this.report(change);
     return { incidentId: change.incident.id, changed: true };
+  }
+
+  /**
+   * Applies a later decision (a plan, a remediation's outcome, an escalation) to an incident: the
+   * latest state is handed to `decide`, and its result is journaled together with `alsoWrite`.
+   * Resolves with the incident as it now stands.
+   */
+  async update(
+    target: { id: number; groupKey: string },
+    decide: (current: Incident) => IncidentDecision,
+    alsoWrite?: () => void,
+  ): Promise<Incident> {
+    const cached = this.latest(target.groupKey);
+    const current = cached?.id === target.id ? cached : this.deps.records.get(target.id);
+    if (current === undefined) throw new Error(`incident ${target.id} does not exist`);
+    const decision = decide(current);
+    const next = decision.incident ?? current;
+    if (cached?.id === target.id && next !== current) this.remember(target.groupKey, next);
+    await this.deps.journal.write(
+      () => {
+        if (next !== current) this.deps.records.saveIncident(next);
+        for (const entry of decision.timeline) this.deps.records.addTimeline(target.id, entry);
+        alsoWrite?.();
+      },
+      () => this.cache.delete(target.groupKey),
+    );
+    if (next.status !== current.status) {
+      this.deps.logger.info('incident status changed', {
+        incident: next.id,
+        from: current.status,
+        to: next.status,
+      });
+    }
+    return next;
   }
 
   /** Open incidents by severity, for the `remediator_incidents_open` gauge. */

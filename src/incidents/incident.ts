@@ -58,6 +58,11 @@ export interface Incident {
   readonly resolvedAt?: number;
   /** By `alertKey`. */
   readonly alerts: ReadonlyMap<string, AlertState>;
+  /**
+   * Set when a policy with `autoResolve: false` acted (a security incident): the incident then
+   * stays open after its alerts resolve, until a human resolves it.
+   */
+  readonly holdOpen?: string;
 }
 
 export const TIMELINE_KINDS = [
@@ -197,7 +202,13 @@ function foldInto(
   }
 
   const hidden = payload.truncatedAlerts > 0 && payload.status === 'firing';
-  if (status !== 'resolved' && firing.length === 0 && !hidden) {
+  if (status !== 'resolved' && firing.length === 0 && !hidden && incident.holdOpen !== undefined) {
+    timeline.push({
+      at: now,
+      kind: 'held_open',
+      message: `All ${alerts.size} alert(s) resolved; the incident stays open until a human resolves it (${incident.holdOpen})`,
+    });
+  } else if (status !== 'resolved' && firing.length === 0 && !hidden) {
     timeline.push({
       at: now,
       kind: 'status',

@@ -20,6 +20,7 @@ interface IncidentRow {
   opened_at: number;
   updated_at: number;
   resolved_at: number | null;
+  hold_open: string | null;
 }
 
 interface AlertRow {
@@ -82,16 +83,18 @@ export class IncidentRecords {
   private readonly selectTimeline;
   private readonly selectMaxId;
   private readonly selectOpenCounts;
+  private readonly updatePlanned;
+  private readonly selectUnplanned;
 
   constructor(private readonly db: SqliteDatabase) {
     this.upsertIncident = db.prepare(`
       INSERT INTO incidents (id, group_key, receiver, group_labels, status, severity, severity_reasons,
-                             opened_at, updated_at, resolved_at)
+                             opened_at, updated_at, resolved_at, hold_open)
       VALUES (@id, @group_key, @receiver, @group_labels, @status, @severity, @severity_reasons,
-              @opened_at, @updated_at, @resolved_at)
+              @opened_at, @updated_at, @resolved_at, @hold_open)
       ON CONFLICT (id) DO UPDATE SET status = excluded.status, severity = excluded.severity,
         severity_reasons = excluded.severity_reasons, updated_at = excluded.updated_at,
-        resolved_at = excluded.resolved_at`);
+        resolved_at = excluded.resolved_at, hold_open = excluded.hold_open`);
     this.upsertAlert = db.prepare(`
       INSERT INTO alerts (incident_id, fingerprint, starts_at, status, labels, annotations, ends_at,
                           generator_url, first_seen_at, updated_at, resolved_at)
@@ -119,6 +122,12 @@ export class IncidentRecords {
     this.selectMaxId = db.prepare<[], { max: number | null }>(
       'SELECT max(id) AS max FROM incidents',
     );
+    this.updatePlanned = db.prepare(
+      'UPDATE alerts SET planned_status = status WHERE incident_id = ? AND fingerprint = ? AND starts_at = ?',
+    );
+    this.selectUnplanned = db.prepare<[], { incident_id: number }>(
+      'SELECT DISTINCT incident_id FROM alerts WHERE planned_status IS NOT status ORDER BY incident_id',
+    );
     this.selectOpenCounts = db.prepare<[], { severity: Severity; n: number }>(
       'SELECT severity, count(*) AS n FROM incidents WHERE resolved_at IS NULL GROUP BY severity',
     );
@@ -143,6 +152,7 @@ export class IncidentRecords {
       opened_at: incident.openedAt,
       updated_at: incident.updatedAt,
       resolved_at: incident.resolvedAt ?? null,
+      hold_open: incident.holdOpen ?? null,
     });
   }
 
@@ -174,6 +184,43 @@ export class IncidentRecords {
 
   maxId(): number {
     return this.selectMaxId.get()?.max ?? 0;
+  }
+
+  /** Records that planning ran for these alert instances' current status. */
+  markPlanned(
+    incidentId: number,
+    alerts: readonly { fingerprint: string; startsAt: string }[],
+  ): void {
+    for (const a of alerts) this.updatePlanned.run(incidentId, a.fingerprint, a.startsAt);
+  }
+
+  /**
+   * Incidents with alert instances whose current status planning has not run for (a crash came
+   * between journaling a notification and planning it), each with those instances.
+   */
+  unplanned(): { incident: Incident; firing: AlertState[]; resolved: AlertState[] }[] {
+    return this.selectUnplanned.all().flatMap(({ incident_id }) => {
+      const incident = this.get(incident_id);
+      if (incident === undefined) return [];
+      const rows = this.db
+        .prepare<[number], { fingerprint: string; starts_at: string; status: string }>(
+          'SELECT fingerprint, starts_at, status FROM alerts WHERE incident_id = ? AND planned_status IS NOT status',
+        )
+        .all(incident_id);
+      const pending = rows.flatMap((r) => {
+        const alert = incident.alerts.get(
+          alertKey({ fingerprint: r.fingerprint, startsAt: r.starts_at }),
+        );
+        return alert ? [alert] : [];
+      });
+      return [
+        {
+          incident,
+          firing: pending.filter((a) => a.status === 'firing'),
+          resolved: pending.filter((a) => a.status === 'resolved'),
+        },
+      ];
+    });
   }
 
   /** Open incidents by severity level. */
@@ -272,6 +319,7 @@ export class IncidentRecords {
       openedAt: row.opened_at,
       updatedAt: row.updated_at,
       ...(row.resolved_at === null ? {} : { resolvedAt: row.resolved_at }),
+      ...(row.hold_open === null ? {} : { holdOpen: row.hold_open }),
       alerts,
     };
   }

@@ -47,4 +47,40 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX timeline_incident ON timeline (incident_id, id);
   `,
+  `
+  -- Remediation plans: one row per policy, trigger and target. Planned ones are also indexed by
+  -- alert instance in plan_alerts, so an instance is planned at most once per policy and trigger.
+  CREATE TABLE plans (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    policy      TEXT    NOT NULL,
+    trigger     TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    reason      TEXT    NOT NULL,
+    alerts      TEXT    NOT NULL,
+    target      TEXT,
+    steps       TEXT    NOT NULL,
+    dry_run     INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE INDEX plans_incident ON plans (incident_id, id);
+
+  CREATE TABLE plan_alerts (
+    policy      TEXT    NOT NULL,
+    fingerprint TEXT    NOT NULL,
+    starts_at   TEXT    NOT NULL,
+    trigger     TEXT    NOT NULL,
+    plan_id     INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+    PRIMARY KEY (policy, fingerprint, starts_at, trigger)
+  ) WITHOUT ROWID;
+  CREATE INDEX plan_alerts_plan ON plan_alerts (plan_id);
+
+  -- The alert status planning last ran for: after a crash, alerts whose status differs from it
+  -- are planned again at start-up.
+  ALTER TABLE alerts ADD COLUMN planned_status TEXT;
+
+  -- Why the incident must wait for a human to resolve it (a policy with autoResolve: false).
+  ALTER TABLE incidents ADD COLUMN hold_open TEXT;
+  `,
 ];

@@ -1,0 +1,132 @@
+import type {
+  AlertRef,
+  Plan,
+  PlanEntry,
+  PlanSkip,
+  RenderedStep,
+  RenderedTarget,
+  Trigger,
+} from '../policies/planner';
+import type { SqliteDatabase } from './journal';
+
+export type PlanStatus = 'planned' | 'skipped' | (string & {});
+
+/** A plan as stored: an entry or a skip, with its id. */
+export interface StoredPlan {
+  readonly id: number;
+  readonly incidentId: number;
+  readonly policy: string;
+  readonly trigger: Trigger;
+  readonly status: PlanStatus;
+  readonly reason: string;
+  readonly alerts: readonly AlertRef[];
+  readonly target?: RenderedTarget;
+  readonly steps: readonly RenderedStep[];
+  readonly dryRun: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+interface PlanRow {
+  id: number;
+  incident_id: number;
+  policy: string;
+  trigger: Trigger;
+  status: string;
+  reason: string;
+  alerts: string;
+  target: string | null;
+  steps: string;
+  dry_run: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The plans and plan_alerts tables. */
+export class PlanRecords {
+  private readonly insertPlan;
+  private readonly insertPlanAlert;
+  private readonly selectPlanned;
+  private readonly selectForIncident;
+
+  constructor(db: SqliteDatabase) {
+    this.insertPlan = db.prepare(`
+      INSERT INTO plans (incident_id, policy, trigger, status, reason, alerts, target, steps, dry_run,
+                         created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertPlanAlert = db.prepare(
+      'INSERT OR IGNORE INTO plan_alerts (policy, fingerprint, starts_at, trigger, plan_id) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.selectPlanned = db.prepare<[string, string, string, string], { plan_id: number }>(
+      'SELECT plan_id FROM plan_alerts WHERE policy = ? AND fingerprint = ? AND starts_at = ? AND trigger = ?',
+    );
+    this.selectForIncident = db.prepare<[number], PlanRow>(
+      'SELECT * FROM plans WHERE incident_id = ? ORDER BY id',
+    );
+  }
+
+  isPlanned(policy: string, alert: AlertRef, trigger: Trigger): boolean {
+    return this.selectPlanned.get(policy, alert.fingerprint, alert.startsAt, trigger) !== undefined;
+  }
+
+  /** Writes a plan's entries and skips; returns the entries' ids in order. Call inside `Journal.write`. */
+  save(incidentId: number, plan: Pick<Plan, 'entries' | 'skips'>, now: number): number[] {
+    const ids = plan.entries.map((entry) => {
+      const id = this.insert(incidentId, entry, 'planned', entry.reason, now);
+      for (const alert of entry.alerts) {
+        this.insertPlanAlert.run(
+          entry.policy,
+          alert.fingerprint,
+          alert.startsAt,
+          entry.trigger,
+          id,
+        );
+      }
+      return id;
+    });
+    for (const skip of plan.skips) this.insert(incidentId, skip, 'skipped', skip.reason, now);
+    return ids;
+  }
+
+  forIncident(incidentId: number): StoredPlan[] {
+    return this.selectForIncident.all(incidentId).map((row) => ({
+      id: row.id,
+      incidentId: row.incident_id,
+      policy: row.policy,
+      trigger: row.trigger,
+      status: row.status,
+      reason: row.reason,
+      alerts: JSON.parse(row.alerts) as AlertRef[],
+      ...(row.target === null ? {} : { target: JSON.parse(row.target) as RenderedTarget }),
+      steps: JSON.parse(row.steps) as RenderedStep[],
+      dryRun: row.dry_run === 1,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  private insert(
+    incidentId: number,
+    item: PlanEntry | PlanSkip,
+    status: PlanStatus,
+    reason: string,
+    now: number,
+  ): number {
+    const entry = 'steps' in item ? item : undefined;
+    return Number(
+      this.insertPlan.run(
+        incidentId,
+        item.policy,
+        item.trigger,
+        status,
+        reason,
+        JSON.stringify(item.alerts),
+        entry?.target === undefined ? null : JSON.stringify(entry.target),
+        JSON.stringify(entry?.steps ?? []),
+        entry?.dryRun === true ? 1 : 0,
+        now,
+        now,
+      ).lastInsertRowid,
+    );
+  }
+}
