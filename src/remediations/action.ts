@@ -1,3 +1,8 @@
+import type { AlertState, Incident } from '../incidents/incident';
+import type { KubePort, ObjectRef } from '../kube/port';
+import type { Notifier } from '../notify/notifier';
+import type { RenderedTarget } from '../policies/planner';
+
 /**
  * What every remediation action declares about itself. Each action is one file in this folder
  * exporting one `ActionSpec`; `index.ts` lists them explicitly. The name is the same everywhere:
@@ -51,3 +56,56 @@ export const durationSchema = {
 
 /** A Kubernetes object name (DNS-1123 subdomain), or a template rendering one. */
 export const nameSchema = { type: 'string', minLength: 1, maxLength: 253 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Running an action
+
+/** What a running action knows. Built by the executor for one step of one plan. */
+export interface ActionContext<P = Readonly<Record<string, unknown>>> {
+  readonly kube: KubePort;
+  readonly target?: RenderedTarget;
+  readonly params: P;
+  /** Writes go out with `dryRun=All`: checked by the server, stored nowhere. */
+  readonly dryRun: boolean;
+  readonly now: Date;
+  /** The alert instances that triggered the plan, with their labels. */
+  readonly alerts: readonly AlertState[];
+  readonly incident: Incident;
+  readonly policy: string;
+  /** This remediator instance (pod name), for Job names and Event reporting. */
+  readonly instance: string;
+  readonly notifier: Notifier;
+}
+
+/** What `plan()` decided: act (and what will change), or skip because it does not apply. */
+export type ActionDecision =
+  | { readonly kind: 'skip'; readonly reason: string }
+  | {
+      readonly kind: 'act';
+      /** The change in words, e.g. `replicas 4 → 8`; journaled and shown as the dry-run diff. */
+      readonly summary: string;
+      /** Everything `apply()` and `reconcile()` need; journaled as the intent before the write. */
+      readonly intent: Readonly<Record<string, unknown>>;
+      /** The object the change is about (the Event goes on it). */
+      readonly regarding?: ObjectRef;
+    };
+
+export interface ActionResult {
+  /** What was done, e.g. `scaled prod/web 4 → 8`, or what would have been, in a dry run. */
+  readonly summary: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * An action: its spec, `plan()` (reads only; may skip, with a reason), `apply()` (the only
+ * write), and `reconcile()` for a restart that finds an intent without a result: it re-reads the
+ * target and says whether the change is in place, so a crash never leads to a second blind write.
+ */
+export interface Action extends ActionSpec {
+  plan(ctx: ActionContext): Promise<ActionDecision>;
+  apply(ctx: ActionContext, intent: Readonly<Record<string, unknown>>): Promise<ActionResult>;
+  reconcile(
+    ctx: ActionContext,
+    intent: Readonly<Record<string, unknown>>,
+  ): Promise<'done' | 'not_done' | 'unknown'>;
+}
