@@ -104,6 +104,14 @@ export interface ActionResult {
 export interface Action extends ActionSpec {
   plan(ctx: ActionContext): Promise<ActionDecision>;
   apply(ctx: ActionContext, intent: Readonly<Record<string, unknown>>): Promise<ActionResult>;
+  /**
+   * For actions whose effect finishes later (a diagnostic Job): waits for it, up to the action's
+   * own deadline, and says how it ended. The executor records the outcome in the timeline.
+   */
+  awaitOutcome?(
+    ctx: ActionContext,
+    intent: Readonly<Record<string, unknown>>,
+  ): Promise<{ readonly succeeded: boolean; readonly summary: string }>;
   reconcile(
     ctx: ActionContext,
     intent: Readonly<Record<string, unknown>>,

@@ -1,0 +1,325 @@
+import {
+  ApiException,
+  AppsV1Api,
+  AutoscalingV2Api,
+  BatchV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  EventsV1Api,
+  KubeConfig,
+  NetworkingV1Api,
+  Observable,
+  PatchStrategy,
+  type ConfigurationOptions,
+  type EventsV1Event,
+  type RequestContext,
+  type ResponseContext,
+  type V1Job,
+  type V1Lease,
+  type V1NetworkPolicy,
+} from '@kubernetes/client-node';
+import type { KubeCredentials } from './credentials';
+import {
+  KubeError,
+  kubeErrorFromNetwork,
+  kubeErrorFromResponse,
+  type KubeErrorReason,
+} from './errors';
+import {
+  FIELD_MANAGER,
+  type KubePort,
+  type Patch,
+  type PatchType,
+  type WriteOptions,
+} from './port';
+import { DEFAULT_RETRY, realRetryDeps, withRetry, type RetryDeps, type RetryPolicy } from './retry';
+
+export type KubeVerb = 'get' | 'list' | 'create' | 'update' | 'patch';
+
+export interface AdapterOptions {
+  retry?: RetryPolicy;
+  retryDeps?: RetryDeps;
+  /** One request's own timeout (a retry may follow); default 10 s. */
+  requestTimeoutMs?: number;
+  /** Every attempt's outcome, for `remediator_kube_requests_total{verb,outcome}`. */
+  onRequest?: (verb: KubeVerb, outcome: 'success' | KubeErrorReason) => void;
+  /** Every failure that will be retried. */
+  onRetry?: (what: string, err: KubeError, waitMs: number) => void;
+}
+
+const CONTENT_TYPES: Readonly<Record<PatchType, string>> = {
+  json: PatchStrategy.JsonPatch,
+  merge: PatchStrategy.MergePatch,
+  strategic: PatchStrategy.StrategicMergePatch,
+};
+
+/** A KubeConfig from the credentials found at start-up (see credentials.ts). */
+export function loadKubeConfig(
+  credentials: Exclude<KubeCredentials, { kind: 'none' }>,
+): KubeConfig {
+  const kc = new KubeConfig();
+  if (credentials.kind === 'in-cluster') kc.loadFromCluster();
+  else kc.loadFromFile(credentials.path);
+  return kc;
+}
+
+/**
+ * The KubePort over @kubernetes/client-node 1.4.0. Every call: names its patch content type
+ * explicitly (client-node would send JSON patch), carries a timeout, is retried under the retry
+ * policy when the failure is retryable, and maps failures to KubeError once, here.
+ */
+export class ClientNodeKube implements KubePort {
+  private readonly apps: AppsV1Api;
+  private readonly autoscaling: AutoscalingV2Api;
+  private readonly batch: BatchV1Api;
+  private readonly coordination: CoordinationV1Api;
+  private readonly core: CoreV1Api;
+  private readonly events: EventsV1Api;
+  private readonly networking: NetworkingV1Api;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly options: AdapterOptions = {},
+  ) {
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.autoscaling = kc.makeApiClient(AutoscalingV2Api);
+    this.batch = kc.makeApiClient(BatchV1Api);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.events = kc.makeApiClient(EventsV1Api);
+    this.networking = kc.makeApiClient(NetworkingV1Api);
+  }
+
+  readDeployment(namespace: string, name: string) {
+    return this.call('get', `get deployment ${namespace}/${name}`, (o) =>
+      this.apps.readNamespacedDeployment({ namespace, name }, o),
+    );
+  }
+
+  patchDeployment(namespace: string, name: string, patch: Patch, options?: WriteOptions) {
+    return this.call(
+      'patch',
+      `patch deployment ${namespace}/${name}`,
+      (o) =>
+        this.apps.patchNamespacedDeployment(
+          { namespace, name, body: patch.body, ...writeParams(options) },
+          o,
+        ),
+      CONTENT_TYPES[patch.type],
+    );
+  }
+
+  async listReplicaSets(namespace: string, labelSelector: string) {
+    const items = [];
+    let next: string | undefined;
+    do {
+      const page = await this.call('list', `list replicasets in ${namespace}`, (o) =>
+        this.apps.listNamespacedReplicaSet(
+          { namespace, labelSelector, ...(next ? { _continue: next } : {}) },
+          o,
+        ),
+      );
+      items.push(...page.items);
+      next = page.metadata?._continue || undefined;
+    } while (next !== undefined);
+    return items;
+  }
+
+  readDeploymentScale(namespace: string, name: string) {
+    return this.call('get', `get deployment scale ${namespace}/${name}`, (o) =>
+      this.apps.readNamespacedDeploymentScale({ namespace, name }, o),
+    );
+  }
+
+  patchDeploymentScale(namespace: string, name: string, replicas: number, options?: WriteOptions) {
+    return this.call(
+      'patch',
+      `patch deployment scale ${namespace}/${name}`,
+      (o) =>
+        this.apps.patchNamespacedDeploymentScale(
+          { namespace, name, body: { spec: { replicas } }, ...writeParams(options) },
+          o,
+        ),
+      CONTENT_TYPES.merge,
+    );
+  }
+
+  async listHorizontalPodAutoscalers(namespace: string) {
+    const list = await this.call('list', `list horizontalpodautoscalers in ${namespace}`, (o) =>
+      this.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace }, o),
+    );
+    return list.items;
+  }
+
+  patchHorizontalPodAutoscaler(
+    namespace: string,
+    name: string,
+    body: object,
+    options?: WriteOptions,
+  ) {
+    return this.call(
+      'patch',
+      `patch horizontalpodautoscaler ${namespace}/${name}`,
+      (o) =>
+        this.autoscaling.patchNamespacedHorizontalPodAutoscaler(
+          { namespace, name, body, ...writeParams(options) },
+          o,
+        ),
+      CONTENT_TYPES.merge,
+    );
+  }
+
+  readConfigMap(namespace: string, name: string) {
+    return this.call('get', `get configmap ${namespace}/${name}`, (o) =>
+      this.core.readNamespacedConfigMap({ namespace, name }, o),
+    );
+  }
+
+  patchConfigMap(namespace: string, name: string, body: object, options?: WriteOptions) {
+    return this.call(
+      'patch',
+      `patch configmap ${namespace}/${name}`,
+      (o) =>
+        this.core.patchNamespacedConfigMap({ namespace, name, body, ...writeParams(options) }, o),
+      CONTENT_TYPES.merge,
+    );
+  }
+
+  readPod(namespace: string, name: string) {
+    return this.call('get', `get pod ${namespace}/${name}`, (o) =>
+      this.core.readNamespacedPod({ namespace, name }, o),
+    );
+  }
+
+  patchPod(namespace: string, name: string, body: object, options?: WriteOptions) {
+    return this.call(
+      'patch',
+      `patch pod ${namespace}/${name}`,
+      (o) => this.core.patchNamespacedPod({ namespace, name, body, ...writeParams(options) }, o),
+      CONTENT_TYPES.merge,
+    );
+  }
+
+  readNetworkPolicy(namespace: string, name: string) {
+    return this.call('get', `get networkpolicy ${namespace}/${name}`, (o) =>
+      this.networking.readNamespacedNetworkPolicy({ namespace, name }, o),
+    );
+  }
+
+  createNetworkPolicy(namespace: string, body: V1NetworkPolicy, options?: WriteOptions) {
+    return this.call('create', `create networkpolicy in ${namespace}`, (o) =>
+      this.networking.createNamespacedNetworkPolicy(
+        { namespace, body, ...writeParams(options) },
+        o,
+      ),
+    );
+  }
+
+  createJob(namespace: string, body: V1Job, options?: WriteOptions) {
+    return this.call('create', `create job in ${namespace}`, (o) =>
+      this.batch.createNamespacedJob({ namespace, body, ...writeParams(options) }, o),
+    );
+  }
+
+  readJob(namespace: string, name: string) {
+    return this.call('get', `get job ${namespace}/${name}`, (o) =>
+      this.batch.readNamespacedJob({ namespace, name }, o),
+    );
+  }
+
+  readLease(namespace: string, name: string) {
+    return this.call('get', `get lease ${namespace}/${name}`, (o) =>
+      this.coordination.readNamespacedLease({ namespace, name }, o),
+    );
+  }
+
+  async listLeases(namespace: string, labelSelector: string) {
+    const list = await this.call('list', `list leases in ${namespace}`, (o) =>
+      this.coordination.listNamespacedLease({ namespace, labelSelector }, o),
+    );
+    return list.items;
+  }
+
+  createLease(namespace: string, body: V1Lease) {
+    return this.call('create', `create lease in ${namespace}`, (o) =>
+      this.coordination.createNamespacedLease({ namespace, body }, o),
+    );
+  }
+
+  replaceLease(namespace: string, name: string, body: V1Lease) {
+    return this.call('update', `update lease ${namespace}/${name}`, (o) =>
+      this.coordination.replaceNamespacedLease({ namespace, name, body }, o),
+    );
+  }
+
+  createEvent(namespace: string, body: EventsV1Event) {
+    return this.call('create', `create event in ${namespace}`, (o) =>
+      this.events.createNamespacedEvent({ namespace, body }, o),
+    );
+  }
+
+  /** Timeout, content type, retries, error mapping and metrics for one call. */
+  private call<T>(
+    verb: KubeVerb,
+    what: string,
+    request: (options: ConfigurationOptions) => Promise<T>,
+    contentType?: string,
+  ): Promise<T> {
+    const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
+    const attempt = async (): Promise<T> => {
+      try {
+        const result = await request(requestOptions(timeoutMs, contentType));
+        this.options.onRequest?.(verb, 'success');
+        return result;
+      } catch (err) {
+        const mapped = toKubeError(err, what);
+        this.options.onRequest?.(verb, mapped.reason);
+        throw mapped;
+      }
+    };
+    return withRetry(
+      attempt,
+      this.options.retry ?? DEFAULT_RETRY,
+      this.options.retryDeps ?? realRetryDeps,
+      (err, waitMs) => this.options.onRetry?.(what, err, waitMs),
+    );
+  }
+}
+
+function writeParams(options: WriteOptions | undefined): { dryRun?: string; fieldManager: string } {
+  return { fieldManager: FIELD_MANAGER, ...(options?.dryRun === true ? { dryRun: 'All' } : {}) };
+}
+
+/** Per-request middleware: the content type (when the call has a body to describe) and a timeout. */
+function requestOptions(timeoutMs: number, contentType: string | undefined): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (context: RequestContext) => {
+          if (contentType !== undefined) context.setHeaderParam('Content-Type', contentType);
+          context.setSignal(AbortSignal.timeout(timeoutMs));
+          return new Observable(Promise.resolve(context));
+        },
+        post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
+/** client-node throws ApiException (an answer) or a fetch error (no answer). */
+export function toKubeError(err: unknown, what: string): KubeError {
+  if (err instanceof KubeError) return err;
+  if (err instanceof ApiException) {
+    const body: unknown = err.body;
+    return kubeErrorFromResponse(
+      {
+        status: err.code,
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+        headers: err.headers,
+      },
+      what,
+    );
+  }
+  return kubeErrorFromNetwork(err, what);
+}
