@@ -120,7 +120,9 @@ export class ClientNodeKube implements KubePort {
         ),
       );
       items.push(...page.items);
-      next = page.metadata?._continue || undefined;
+      // An empty token, like no token, means the last page.
+      const token = page.metadata?._continue;
+      next = token === undefined || token === '' ? undefined : token;
     } while (next !== undefined);
     return items;
   }
