@@ -83,4 +83,54 @@ export const MIGRATIONS: readonly string[] = [
   -- Why the incident must wait for a human to resolve it (a policy with autoResolve: false).
   ALTER TABLE incidents ADD COLUMN hold_open TEXT;
   `,
+  `
+  -- Each step a plan runs: the intent is committed before the write, the result after it, so a
+  -- restart that finds an intent without a result knows to reconcile instead of writing blindly.
+  CREATE TABLE remediations (
+    id           INTEGER PRIMARY KEY,
+    plan_id      INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+    incident_id  INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    policy       TEXT    NOT NULL,
+    step         INTEGER NOT NULL,
+    action       TEXT    NOT NULL,
+    target       TEXT,
+    status       TEXT    NOT NULL,
+    reason       TEXT,
+    summary      TEXT,
+    intent       TEXT,
+    result       TEXT,
+    dry_run      INTEGER NOT NULL,
+    started_at   INTEGER NOT NULL,
+    finished_at  INTEGER,
+    verify_until INTEGER,
+    verification TEXT
+  );
+  CREATE INDEX remediations_plan ON remediations (plan_id, id);
+  CREATE INDEX remediations_open ON remediations (status) WHERE status IN ('intent', 'verifying');
+
+  ALTER TABLE plans ADD COLUMN current_step INTEGER NOT NULL DEFAULT 0;
+
+  -- Process-wide switches that must survive a restart (the global pause).
+  CREATE TABLE settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  -- Per-policy circuit breakers.
+  CREATE TABLE circuits (
+    policy     TEXT PRIMARY KEY,
+    state      TEXT NOT NULL
+  );
+
+  -- Escalations sent, so that a ladder's rung is notified once per incident.
+  CREATE TABLE escalations (
+    incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    ladder      TEXT    NOT NULL,
+    rung        INTEGER NOT NULL,
+    at          INTEGER NOT NULL,
+    reason      TEXT    NOT NULL,
+    PRIMARY KEY (incident_id, ladder, rung)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -8,6 +8,7 @@ import {
   type CompiledParam,
   type CompiledPolicy,
   type CompiledStep,
+  type PolicySet,
 } from './policy';
 import type { PolicyFileSpec, PolicySpec } from './schema';
 import { compileTemplate, TemplateSyntaxError, type Template } from './template';
@@ -28,7 +29,7 @@ export type Report = (
 export function compilePolicyFile(
   spec: PolicyFileSpec,
   report: Report,
-): Pick<import('./policy').PolicySet, 'severity' | 'policies' | 'sinks'> {
+): Pick<PolicySet, 'severity' | 'policies' | 'sinks' | 'safety' | 'ladders'> {
   const severity = compileSeverity(spec.severity ?? {}, report);
   const sinks = spec.sinks;
   for (const [name, sink] of Object.entries(sinks)) {
@@ -50,7 +51,47 @@ export function compilePolicyFile(
     const compiled = compilePolicy(policy, ['policies', i], Object.keys(sinks), report);
     if (compiled !== undefined) policies.push(compiled);
   });
-  return { severity, policies, sinks };
+  const safety = spec.safety;
+  const ladders = spec.escalation.ladders.map((ladder, i) => {
+    ladder.rungs.forEach((rung, j) => {
+      if (!(rung.sink in sinks)) {
+        report(
+          ['escalation', 'ladders', i, 'rungs', j, 'sink'],
+          `no sink named "${rung.sink}" under sinks:`,
+        );
+      }
+    });
+    return {
+      name: ladder.name,
+      match: compileMatchers(ladder.match ?? [], ['escalation', 'ladders', i, 'match'], report),
+      rungs: ladder.rungs.map((rung) => ({
+        ...(rung.who === undefined ? {} : { who: rung.who }),
+        sink: rung.sink,
+        afterMs: durationMs(rung.after),
+        minSeverity: rung.minSeverity as Severity,
+      })),
+    };
+  });
+  return {
+    severity,
+    policies,
+    sinks,
+    safety: {
+      protectedNamespaces: safety.protectedNamespaces,
+      optOutAnnotation: safety.optOutAnnotation,
+      blastRadius: {
+        perNamespace: safety.blastRadius.perNamespace,
+        cluster: safety.blastRadius.cluster,
+        windowMs: durationMs(safety.blastRadius.window),
+      },
+      circuitBreaker: {
+        failures: safety.circuitBreaker.failures,
+        openForMs: durationMs(safety.circuitBreaker.openFor),
+      },
+      lockTimeoutMs: durationMs(safety.lockTimeout),
+    },
+    ladders,
+  };
 }
 
 function compilePolicy(

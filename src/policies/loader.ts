@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { RemediatorError } from '../errors';
 import { compilePolicyFile, formatPath, type PathSegment } from './compile';
 import type { PolicySet } from './policy';
-import { policyFileSchema, type PolicyFileSpec } from './schema';
+import { durationSchema } from '../remediations/action';
+import { NAME_PATTERN, policyFileSchema, type PolicyFileSpec } from './schema';
 
 /** One problem in a policies file, located as precisely as the YAML allows. */
 export interface PolicyProblem {
@@ -118,11 +119,23 @@ export function loadPolicies(text: string, file: string): LoadResult {
 
 /** The runbook defaults, for a server started without a policies file. */
 export function defaultPolicySet(): PolicySet {
-  const compiled = compilePolicyFile({ sinks: {}, policies: [] }, (path, message) => {
+  // The schema fills in every default, exactly as it does for a file.
+  const defaults: unknown = {};
+  if (!validateFile(defaults)) throw new Error('the built-in defaults do not validate');
+  const compiled = compilePolicyFile(defaults as PolicyFileSpec, (path, message) => {
     throw new Error(`built-in defaults are invalid at ${formatPath(path)}: ${message}`);
   });
   return { source: '(defaults)', digest: '', ...compiled };
 }
+
+/** Patterns an SRE should not have to read as regexes. */
+const PATTERN_MESSAGES = new Map([
+  [durationSchema.pattern, 'must be a duration such as 30s, 5m or 1h30m (units largest first)'],
+  [
+    NAME_PATTERN,
+    'must be lower-case letters, digits and dashes, starting and ending with a letter or digit',
+  ],
+]);
 
 function pointerToPath(pointer: string): PathSegment[] {
   return pointer
@@ -156,6 +169,11 @@ function describeSchemaError(error: ErrorObject): {
       };
     case 'type':
       return { path, message: `must be ${String(params.type)}` };
+    case 'pattern':
+      return {
+        path,
+        message: PATTERN_MESSAGES.get(String(params.pattern)) ?? error.message ?? 'is invalid',
+      };
     default:
       return { path, message: error.message ?? 'is invalid' };
   }

@@ -44,6 +44,32 @@ export interface CompiledPolicy {
   readonly autoResolve: boolean;
 }
 
+export interface SafetyConfig {
+  readonly protectedNamespaces: readonly string[];
+  readonly optOutAnnotation: string;
+  readonly blastRadius: {
+    readonly perNamespace: number;
+    readonly cluster: number;
+    readonly windowMs: number;
+  };
+  readonly circuitBreaker: { readonly failures: number; readonly openForMs: number };
+  readonly lockTimeoutMs: number;
+}
+
+export interface EscalationRung {
+  readonly who?: string;
+  readonly sink: string;
+  readonly afterMs: number;
+  readonly minSeverity: Severity;
+}
+
+export interface EscalationLadder {
+  readonly name: string;
+  /** Empty: the default ladder. */
+  readonly match: readonly Matcher[];
+  readonly rungs: readonly EscalationRung[];
+}
+
 /** Validated, compiled policies: what the running server decides with. */
 export interface PolicySet {
   /** The file it came from, or `(defaults)`. */
@@ -53,6 +79,8 @@ export interface PolicySet {
   readonly severity: SeverityConfig;
   readonly policies: readonly CompiledPolicy[];
   readonly sinks: Readonly<Record<string, SinkSpec>>;
+  readonly safety: SafetyConfig;
+  readonly ladders: readonly EscalationLadder[];
 }
 
 /** What templates may read: `labels.x`, `annotations.x`, `severity`, `incident.id`, `alert.fingerprint`. */

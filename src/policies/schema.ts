@@ -9,6 +9,9 @@ import { ACTION_NAMES, ACTION_SPECS } from '../remediations/index';
  * Each action contributes its own `params` schema.
  */
 
+/** Policy, sink and ladder names: they end up in metric labels and Kubernetes object names. */
+export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+
 const level = {
   type: 'integer',
   minimum: 1,
@@ -99,11 +102,15 @@ export const stepSchema = {
   description:
     'One remediation step. Steps run in order: the next one runs only when the alert is still firing once `verify` has passed.',
   properties: {
-    action: { enum: ACTION_NAMES, description: 'The action (see Actions below).' },
+    action: {
+      enum: ACTION_NAMES,
+      description: 'The action to run: one of the actions in docs/policies.md.',
+    },
     params: {
       type: 'object',
       default: {},
-      description: "The action's parameters; strings may be templates.",
+      description:
+        'The action\'s parameters. Every string in them is a template (`{{ labels.x }}`); write a literal `{{` as `{{ "{{" }}`.',
     },
     verify: {
       ...durationSchema,
@@ -126,7 +133,7 @@ export const policySchema = {
   properties: {
     name: {
       type: 'string',
-      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      pattern: NAME_PATTERN,
       maxLength: 63,
       description:
         'Unique name (lower case, digits, dashes): the metric label and the Lease name part.',
@@ -147,7 +154,7 @@ export const policySchema = {
       uniqueItems: true,
       default: ['firing'],
       description:
-        'The alert transitions the policy acts on: `firing` (the default), `resolved` (e.g. a resolution notice), or both. A resolved alert never re-runs a firing action.',
+        'Which alert transitions the policy acts on: `firing` (the default), `resolved` (e.g. to send a resolution notice), or both. A policy that acts on `firing` only does nothing when the alert resolves.',
     },
     target: targetSchema,
     steps: {
@@ -176,7 +183,7 @@ export const policySchema = {
       type: 'boolean',
       default: false,
       description:
-        'Plan and record, change nothing (with credentials, requests go out with dryRun=All).',
+        'Plan and record, change nothing. With Kubernetes credentials the requests are still sent, with `dryRun=All`, so the API server checks permissions and validity without storing anything.',
     },
     autoResolve: {
       type: 'boolean',
@@ -202,7 +209,127 @@ export const sinkSchema = {
     url: { type: 'string', pattern: '^https?://', description: 'The URL itself.' },
     urlFile: { type: 'string', minLength: 1, description: 'File holding the URL.' },
     urlEnv: { type: 'string', minLength: 1, description: 'Environment variable holding the URL.' },
-    timeout: { ...durationSchema, default: '5s', description: 'Timeout of one attempt.' },
+    timeout: {
+      ...durationSchema,
+      default: '5s',
+      description: 'Timeout of one attempt; a failed delivery is tried up to 3 times in all.',
+    },
+  },
+} as const;
+
+export const safetySchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  description: 'Limits in front of every change, whatever the policies say.',
+  properties: {
+    protectedNamespaces: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: ['kube-system'],
+      description: 'Namespaces remediator never changes anything in.',
+      examples: [['kube-system', 'monitoring']],
+    },
+    optOutAnnotation: {
+      type: 'string',
+      minLength: 1,
+      default: 'remediator.dev/disabled',
+      description: 'A workload with this annotation set to "true" is never changed.',
+    },
+    blastRadius: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'At most this many plans may start acting in one namespace, and in the whole cluster, per window (counted across replicas through their Leases).',
+      properties: {
+        perNamespace: { type: 'integer', minimum: 1, default: 5, description: 'Per namespace.' },
+        cluster: { type: 'integer', minimum: 1, default: 20, description: 'In the whole cluster.' },
+        window: { ...durationSchema, default: '10m', description: 'The window.' },
+      },
+    },
+    circuitBreaker: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'After `failures` failed or ineffective runs in a row, a policy stops acting for `openFor`; then one trial run decides (half-open).',
+      properties: {
+        failures: {
+          type: 'integer',
+          minimum: 1,
+          default: 3,
+          description: 'Failures in a row that open it.',
+        },
+        openFor: { ...durationSchema, default: '15m', description: 'How long it stays open.' },
+      },
+    },
+    lockTimeout: {
+      ...durationSchema,
+      default: '2m',
+      description: 'A per-target lock held by a replica that died frees itself after this long.',
+    },
+  },
+} as const;
+
+export const ladderSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'rungs'],
+  description:
+    'An escalation ladder: who hears about an incident that automation could not fix, and who next while it stays unresolved.',
+  properties: {
+    name: {
+      type: 'string',
+      pattern: NAME_PATTERN,
+      description: 'Name, e.g. technical or security.',
+      examples: ['technical'],
+    },
+    match: {
+      ...matcherListSchema,
+      description:
+        'Incidents with an alert matching all of these use this ladder; the first matching ladder wins, and a ladder without `match` takes the rest.',
+    },
+    rungs: {
+      type: 'array',
+      minItems: 1,
+      description: 'In order. A rung is notified once per incident.',
+      examples: [
+        [
+          { who: 'on-call', sink: 'oncall' },
+          { who: 'sysadmin', sink: 'sysadmin', after: '30m' },
+        ],
+      ],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['sink'],
+        properties: {
+          who: {
+            type: 'string',
+            description: 'Who this is, for messages.',
+            examples: ['tech lead'],
+          },
+          sink: {
+            type: 'string',
+            minLength: 1,
+            description: 'Name of a sink under `sinks:`.',
+            examples: ['oncall'],
+          },
+          after: {
+            ...durationSchema,
+            default: '0s',
+            description:
+              'Notify once the incident has been open this long (0s: as soon as automation gives up).',
+          },
+          minSeverity: {
+            ...level,
+            default: 4,
+            description: 'Only for incidents this severe or worse.',
+          },
+        },
+      },
+    },
   },
 } as const;
 
@@ -218,8 +345,34 @@ export const policyFileSchema = {
       type: 'object',
       default: {},
       description: 'Notification sinks by name, used by `notify` steps.',
-      propertyNames: { pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+      propertyNames: { pattern: NAME_PATTERN },
       additionalProperties: sinkSchema,
+    },
+    safety: safetySchema,
+    escalation: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Escalation ladders, by incident kind.',
+      properties: {
+        ladders: {
+          type: 'array',
+          default: [],
+          items: ladderSchema,
+          description:
+            'Ladders, tried in order: the first whose `match` fits the incident is used.',
+          examples: [
+            [
+              {
+                name: 'security',
+                match: ['alertname=~"AuthFailureSpike|DataExfiltrationSuspected"'],
+                rungs: [{ who: 'security team', sink: 'security' }],
+              },
+              { name: 'technical', rungs: [{ who: 'on-call', sink: 'oncall' }] },
+            ],
+          ],
+        },
+      },
     },
     policies: {
       type: 'array',
@@ -234,3 +387,4 @@ export const policyFileSchema = {
 export type PolicyFileSpec = FromSchema<typeof policyFileSchema>;
 export type PolicySpec = FromSchema<typeof policySchema>;
 export type SinkSpec = FromSchema<typeof sinkSchema>;
+export type SafetySpec = FromSchema<typeof safetySchema>;

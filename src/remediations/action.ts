@@ -47,11 +47,12 @@ export interface ActionSpec {
   readonly example: Readonly<Record<string, unknown>>;
 }
 
-/** A duration as policies write it: `30s`, `5m`, `1h30m`, `2d`. */
+/** A duration as policies write it: `30s`, `5m`, `1h30m`, `2d`; units largest first, each once. */
 export const durationSchema = {
   type: 'string',
-  pattern: '^([0-9]+(ms|s|m|h|d))+$',
-  description: 'A duration: a number and a unit (ms, s, m, h, d), e.g. 30s, 5m, 1h30m.',
+  pattern: '^(?=[0-9])([0-9]+d)?([0-9]+h)?([0-9]+m(?!s))?([0-9]+s)?([0-9]+ms)?$',
+  description:
+    'A duration: numbers with units, largest first (d, h, m, s, ms), e.g. 30s, 5m, 1h30m.',
 } as const;
 
 /** A Kubernetes object name (DNS-1123 subdomain), or a template rendering one. */

@@ -145,7 +145,7 @@ describe('planning in remediator serve', () => {
     expect(rejected?.problems).toEqual([
       `${file}:2:5: policies[0]: missing required key "match"`,
       `${file}:2:5: policies[0]: missing required key "steps"`,
-      `${file}:2:11: policies[0].name: must match pattern "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"`,
+      `${file}:2:11: policies[0].name: must be lower-case letters, digits and dashes, starting and ending with a letter or digit`,
     ]);
     const ready = await request(server.url).get('/readyz').expect(200);
     expect(ready.body.checks.policies.detail).toMatch(
