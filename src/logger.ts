@@ -36,11 +36,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       winston.format.timestamp(),
       winston.format.json(),
     ),
-    transports: [
-      // winston's typings declare its transports apart from the TransportStream class they extend.
-      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
-      new winston.transports.Stream({ stream: options.stream ?? process.stdout }),
-    ],
+    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stdout })],
   });
 }
 

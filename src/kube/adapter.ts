@@ -244,19 +244,22 @@ export class ClientNodeKube implements KubePort {
 
   createLease(namespace: string, body: V1Lease) {
     return this.call('create', `create lease in ${namespace}`, (o) =>
-      this.coordination.createNamespacedLease({ namespace, body }, o),
+      this.coordination.createNamespacedLease({ namespace, body, fieldManager: FIELD_MANAGER }, o),
     );
   }
 
   replaceLease(namespace: string, name: string, body: V1Lease) {
     return this.call('update', `update lease ${namespace}/${name}`, (o) =>
-      this.coordination.replaceNamespacedLease({ namespace, name, body }, o),
+      this.coordination.replaceNamespacedLease(
+        { namespace, name, body, fieldManager: FIELD_MANAGER },
+        o,
+      ),
     );
   }
 
   createEvent(namespace: string, body: EventsV1Event) {
     return this.call('create', `create event in ${namespace}`, (o) =>
-      this.events.createNamespacedEvent({ namespace, body }, o),
+      this.events.createNamespacedEvent({ namespace, body, fieldManager: FIELD_MANAGER }, o),
     );
   }
 

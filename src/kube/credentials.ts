@@ -8,8 +8,10 @@ export type KubeCredentials =
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
- * In a pod: the service account. Elsewhere: `KUBECONFIG` (a path list; the first existing file),
- * else `~/.kube/config`. None found means remediator cannot act, and runs in dry-run mode.
+ * In a pod: the service account (both service variables set and non-empty, as client-go's
+ * InClusterConfig requires, and the token mounted). Elsewhere: `KUBECONFIG` (a path list; the
+ * first existing file), else `~/.kube/config`. None found means remediator cannot act, and runs
+ * in dry-run mode.
  */
 export function findKubeCredentials(
   env: Readonly<Record<string, string | undefined>>,
@@ -17,8 +19,8 @@ export function findKubeCredentials(
   home: string = homedir(),
 ): KubeCredentials {
   if (
-    env.KUBERNETES_SERVICE_HOST !== undefined &&
-    env.KUBERNETES_SERVICE_PORT !== undefined &&
+    (env.KUBERNETES_SERVICE_HOST ?? '') !== '' &&
+    (env.KUBERNETES_SERVICE_PORT ?? '') !== '' &&
     exists(join(SERVICE_ACCOUNT_DIR, 'token'))
   ) {
     return { kind: 'in-cluster' };

@@ -116,9 +116,19 @@ export function reasonForStatus(status: number): KubeErrorReason {
 
 /** A request that got no answer: refused, reset, or timed out on our side. */
 export function kubeErrorFromNetwork(err: unknown, what: string): KubeError {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  const code =
+    typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+      ? err.code
+      : '';
+  const name = typeof err === 'object' && err !== null && 'name' in err ? err.name : undefined;
   const message = describeError(err);
-  const timedOut = code === 'ETIMEDOUT' || code === 'ABORT_ERR' || /timeout/i.test(message);
+  // The adapter's own per-request AbortSignal is the only abort there is: node-fetch reports it
+  // as an AbortError without a code.
+  const timedOut =
+    name === 'AbortError' ||
+    code === 'ETIMEDOUT' ||
+    code === 'ABORT_ERR' ||
+    /timeout/i.test(message);
   return new KubeError(
     timedOut ? 'timeout' : 'unavailable',
     `${what}: ${code === '' ? message : code}`,
