@@ -23,6 +23,10 @@ import { PlanningStage, type PlannedEntry } from './policies/planning-stage';
 import { PolicyStore } from './policies/store';
 import { PlanRecords } from './journal/plan-records';
 import { WebhookAuthenticator } from './receivers/auth';
+import { checkCommand } from './cli/check';
+import { processIo } from './cli/command';
+import { planCommand } from './cli/plan';
+import { testCommand } from './cli/test';
 
 export const VERSION = readVersion();
 
@@ -269,11 +273,14 @@ function readVersion(): string {
 const USAGE = `remediator ${VERSION}: auto-remediation for Prometheus Alertmanager
 
 Usage:
-  remediator serve [options]    receive Alertmanager webhooks, score incidents, remediate
+  remediator serve [options]                        receive Alertmanager webhooks, score incidents, remediate
+  remediator check FILE...                          validate policy files (like promtool check rules)
+  remediator test FILE...                           run policy unit tests (like promtool test rules)
+  remediator plan --policies FILE PAYLOAD.json...   show what would be planned for webhook payloads
   remediator --version
   remediator <command> --help
 
-Run 'remediator serve --help' for the options.`;
+Run 'remediator <command> --help' for its options.`;
 
 function serveHelp(): string {
   const lines = SERVE_OPTIONS.map((o) => {
@@ -303,6 +310,10 @@ export async function main(
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  // The offline commands work on files only: no server, no cluster, no journal.
+  if (command === 'check') return checkCommand(rest, processIo);
+  if (command === 'plan') return planCommand(rest, processIo);
+  if (command === 'test') return testCommand(rest, processIo);
   if (command !== 'serve') {
     process.stderr.write(`remediator: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
     return 2;

@@ -1,7 +1,8 @@
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { defaultPolicySet, loadPolicies, PolicyError, type PolicyProblem } from './loader';
 import type { PolicySet } from './policy';
+import { readTextFile } from './yaml-document';
 
 export type ReloadResult =
   | { outcome: 'unchanged' }
@@ -106,15 +107,6 @@ export class PolicyStore {
 export function readPolicyFile(
   file: string,
 ): { ok: true; policySet: PolicySet } | { ok: false; problems: PolicyProblem[] } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    return {
-      ok: false,
-      problems: [{ file, line: 1, column: 1, path: '', message: `cannot read: ${code}` }],
-    };
-  }
-  return loadPolicies(text, file);
+  const read = readTextFile(file);
+  return read.ok ? loadPolicies(read.text, file) : read;
 }
