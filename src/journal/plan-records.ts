@@ -9,7 +9,13 @@ import type {
 } from '../policies/planner';
 import type { SqliteDatabase } from './journal';
 
-export type PlanStatus = 'planned' | 'skipped' | (string & {});
+/**
+ * planned → running → effective (the alerts resolved) | escalated (automation gave up) |
+ * done (nothing to verify, e.g. a resolution notice) | skipped (a safety gate said no);
+ * `skipped` is also a plan-time skip.
+ */
+export const PLAN_STATUSES = ['planned', 'running', 'effective', 'escalated', 'done', 'skipped'] as const;
+export type PlanStatus = (typeof PLAN_STATUSES)[number];
 
 /** A plan as stored: an entry or a skip, with its id. */
 export interface StoredPlan {
@@ -23,6 +29,10 @@ export interface StoredPlan {
   readonly target?: RenderedTarget;
   readonly steps: readonly RenderedStep[];
   readonly dryRun: boolean;
+  readonly autoResolve: boolean;
+  readonly cooldownMs: number;
+  readonly budget: { readonly max: number; readonly perMs: number };
+  readonly currentStep: number;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -40,6 +50,14 @@ interface PlanRow {
   dry_run: number;
   created_at: number;
   updated_at: number;
+  current_step: number;
+  gates: string | null;
+}
+
+interface Gates {
+  autoResolve: boolean;
+  cooldownMs: number;
+  budget: { max: number; perMs: number };
 }
 
 /** The plans and plan_alerts tables. */
@@ -48,12 +66,15 @@ export class PlanRecords {
   private readonly insertPlanAlert;
   private readonly selectPlanned;
   private readonly selectForIncident;
+  private readonly selectOne;
+  private readonly selectUnfinished;
+  private readonly updateStatus;
 
   constructor(db: SqliteDatabase) {
     this.insertPlan = db.prepare(`
       INSERT INTO plans (incident_id, policy, trigger, status, reason, alerts, target, steps, dry_run,
-                         created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+                         gates, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.insertPlanAlert = db.prepare(
       'INSERT OR IGNORE INTO plan_alerts (policy, fingerprint, starts_at, trigger, plan_id) VALUES (?, ?, ?, ?, ?)',
     );
@@ -62,6 +83,13 @@ export class PlanRecords {
     );
     this.selectForIncident = db.prepare<[number], PlanRow>(
       'SELECT * FROM plans WHERE incident_id = ? ORDER BY id',
+    );
+    this.selectOne = db.prepare<[number], PlanRow>('SELECT * FROM plans WHERE id = ?');
+    this.selectUnfinished = db.prepare<[], PlanRow>(
+      "SELECT * FROM plans WHERE status IN ('planned', 'running') ORDER BY id",
+    );
+    this.updateStatus = db.prepare(
+      'UPDATE plans SET status = ?, current_step = ?, updated_at = ? WHERE id = ?',
     );
   }
 
@@ -89,21 +117,25 @@ export class PlanRecords {
   }
 
   forIncident(incidentId: number): StoredPlan[] {
-    return this.selectForIncident.all(incidentId).map((row) => ({
-      id: row.id,
-      incidentId: row.incident_id,
-      policy: row.policy,
-      trigger: row.trigger,
-      status: row.status,
-      reason: row.reason,
-      alerts: JSON.parse(row.alerts) as AlertRef[],
-      ...(row.target === null ? {} : { target: JSON.parse(row.target) as RenderedTarget }),
-      steps: JSON.parse(row.steps) as RenderedStep[],
-      dryRun: row.dry_run === 1,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    }));
+    return this.selectForIncident.all(incidentId).map(fromRow);
   }
+
+  get(id: number): StoredPlan | undefined {
+    const row = this.selectOne.get(id);
+    return row && fromRow(row);
+  }
+
+  /** Plans a restart must pick up again: not started, or between steps. */
+  unfinished(): StoredPlan[] {
+    return this.selectUnfinished.all().map(fromRow);
+  }
+
+  /** Call inside `Journal.write`. */
+  setStatus(id: number, status: PlanStatus, step: number, now: number): void {
+    this.updateStatus.run(status, step, now, id);
+  }
+
+
 
   private insert(
     incidentId: number,
@@ -124,9 +156,39 @@ export class PlanRecords {
         entry?.target === undefined ? null : JSON.stringify(entry.target),
         JSON.stringify(entry?.steps ?? []),
         entry?.dryRun === true ? 1 : 0,
+        entry === undefined
+          ? null
+          : JSON.stringify({
+              autoResolve: entry.autoResolve,
+              cooldownMs: entry.cooldownMs,
+              budget: entry.budget,
+            } satisfies Gates),
         now,
         now,
       ).lastInsertRowid,
     );
   }
+}
+
+function fromRow(row: PlanRow): StoredPlan {
+  const gates: Gates =
+    row.gates === null
+      ? { autoResolve: true, cooldownMs: 0, budget: { max: 1, perMs: 0 } }
+      : (JSON.parse(row.gates) as Gates);
+  return {
+    id: row.id,
+    incidentId: row.incident_id,
+    policy: row.policy,
+    trigger: row.trigger,
+    status: row.status as PlanStatus,
+    reason: row.reason,
+    alerts: JSON.parse(row.alerts) as AlertRef[],
+    ...(row.target === null ? {} : { target: JSON.parse(row.target) as RenderedTarget }),
+    steps: JSON.parse(row.steps) as RenderedStep[],
+    dryRun: row.dry_run === 1,
+    ...gates,
+    currentStep: row.current_step,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }

@@ -109,6 +109,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX remediations_open ON remediations (status) WHERE status IN ('intent', 'verifying');
 
   ALTER TABLE plans ADD COLUMN current_step INTEGER NOT NULL DEFAULT 0;
+  -- The policy's cooldown and budget as they were when the plan was made (JSON).
+  ALTER TABLE plans ADD COLUMN gates TEXT;
 
   -- Process-wide switches that must survive a restart (the global pause).
   CREATE TABLE settings (

@@ -45,6 +45,9 @@ export interface PlanEntry {
   readonly dryRun: boolean;
   /** False when the policy keeps the incident open for a human once it acted. */
   readonly autoResolve: boolean;
+  /** The policy's cooldown and attempt budget, carried so a plan runs as it was made. */
+  readonly cooldownMs: number;
+  readonly budget: { readonly max: number; readonly perMs: number };
   readonly reason: string;
 }
 
@@ -143,6 +146,8 @@ export function planChange(input: PlanInput): Plan {
         steps: rendered.steps,
         dryRun: policy.dryRun,
         autoResolve: policy.autoResolve,
+        cooldownMs: policy.cooldownMs,
+        budget: policy.budget,
         reason: `${alertname} ${trigger}, matched ${policy.match.map((m) => m.toString()).join(', ')}; incident ${formatSeverity(incident.severity)} (acts on ${formatSeverity(policy.minSeverity)} or worse)`,
       });
     }

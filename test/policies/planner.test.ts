@@ -73,6 +73,8 @@ describe('planning', () => {
         ],
         dryRun: false,
         autoResolve: true,
+        cooldownMs: 900_000,
+        budget: { max: 3, perMs: 3_600_000 },
         reason:
           'HighLatency firing, matched alertname="HighLatency", namespace=~"prod|staging"; incident Sev1 (acts on Sev2 or worse)',
       },
