@@ -112,6 +112,7 @@ const LISTED_FINGERPRINTS = 20;
  * - each alert instance moves only from firing to resolved (a late firing copy of a resolved
  *   instance is ignored, so out-of-order deliveries cannot re-open it);
  * - the incident resolves once every alert it knows is resolved and none is hidden by truncation;
+ * - its severity only rises while it is open;
  * - a notification that changes nothing returns `undefined`: repeats add nothing.
  */
 export function applyNotification(input: NotificationInput): IncidentChange | undefined {
@@ -185,18 +186,18 @@ function foldInto(
   const firing = [...alerts.values()].filter((a) => a.status === 'firing');
   // An incident that opens already resolved is scored on what it received, for the record.
   const scored = firing.length > 0 || !opening ? firing : [...alerts.values()];
-  if (scored.length > 0) {
-    const score = scoreSeverity(scored, config);
-    if (opening || score.level !== severity) {
-      timeline.push({
-        at: now,
-        kind: 'severity',
-        message: opening
-          ? `Severity ${formatSeverity(score.level)}: ${score.reasons.join('; ')}`
-          : `Severity ${formatSeverity(severity)} → ${formatSeverity(score.level)}: ${score.reasons.join('; ')}`,
-        data: { from: opening ? null : severity, to: score.level, reasons: score.reasons },
-      });
-    }
+  // Severity only rises while an incident is open: an incident that was Sev1 stays a Sev1
+  // incident (for its notices, escalation and report) when some of its alerts resolve.
+  const score = scored.length > 0 ? scoreSeverity(scored, config) : undefined;
+  if (score !== undefined && (opening || score.level < severity)) {
+    timeline.push({
+      at: now,
+      kind: 'severity',
+      message: opening
+        ? `Severity ${formatSeverity(score.level)}: ${score.reasons.join('; ')}`
+        : `Severity ${formatSeverity(severity)} → ${formatSeverity(score.level)}: ${score.reasons.join('; ')}`,
+      data: { from: opening ? null : severity, to: score.level, reasons: score.reasons },
+    });
     severity = score.level;
     severityReasons = score.reasons;
   }
