@@ -1,4 +1,6 @@
-import type { ActionSpec } from './action';
+import type { FromSchema } from 'json-schema-to-ts';
+import type { MessageTemplate } from '../notify/notifier';
+import type { Action, ActionContext, ActionDecision, ActionResult, ActionSpec } from './action';
 
 /** Tell humans: the runbook's status update or resolution notice, to a named sink. */
 export const notifySpec = {
@@ -27,3 +29,62 @@ export const notifySpec = {
   rbac: [],
   example: { action: 'notify', params: { sink: 'oncall', template: 'status-update' } },
 } as const satisfies ActionSpec;
+
+export type NotifyParams = FromSchema<
+  typeof notifySpec.params,
+  { keepDefaultedPropertiesOptional: true }
+>;
+
+/** What `apply()` needs; journaled before the send. */
+export interface NotifyIntent {
+  readonly sink: string;
+  readonly template: MessageTemplate;
+  readonly text?: string;
+}
+
+function plan(ctx: ActionContext): Promise<ActionDecision> {
+  const params = ctx.params as NotifyParams;
+  const intent: NotifyIntent = {
+    sink: params.sink,
+    template: params.template ?? notifySpec.params.properties.template.default,
+    ...(params.text === undefined ? {} : { text: params.text }),
+  };
+  const what = intent.text === undefined ? intent.template : 'custom text';
+  return Promise.resolve({
+    kind: 'act',
+    summary: `notify ${intent.sink} (${what})`,
+    intent: { ...intent },
+  });
+}
+
+async function apply(
+  ctx: ActionContext,
+  raw: Readonly<Record<string, unknown>>,
+): Promise<ActionResult> {
+  const intent = raw as unknown as NotifyIntent;
+  // A dry run has no server to validate a message against: nothing leaves.
+  if (ctx.dryRun) return { summary: `would notify ${intent.sink}` };
+  const delivery = await ctx.notifier.send({
+    sink: intent.sink,
+    template: intent.template,
+    ...(intent.text === undefined ? {} : { text: intent.text }),
+    incident: ctx.incident,
+    reason: `policy ${ctx.policy}`,
+  });
+  const attempts = delivery.attempts === 1 ? '1 attempt' : `${delivery.attempts} attempts`;
+  return {
+    summary: `notified ${intent.sink} (HTTP ${delivery.status}, ${attempts})`,
+    data: { status: delivery.status, attempts: delivery.attempts },
+  };
+}
+
+/**
+ * Always `not_done`: whether a message reached its sink cannot be read back, and after a crash a
+ * notice sent twice is better than one lost.
+ */
+function reconcile(): Promise<'done' | 'not_done' | 'unknown'> {
+  return Promise.resolve('not_done');
+}
+
+/** The `notify` action: no Kubernetes target. */
+export const notify: Action = { ...notifySpec, plan, apply, reconcile };

@@ -1,4 +1,8 @@
-import type { ActionSpec } from './action';
+import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type { FromSchema } from 'json-schema-to-ts';
+import { KubeError } from '../kube/errors';
+import type { ObjectRef } from '../kube/port';
+import type { Action, ActionContext, ActionDecision, ActionResult, ActionSpec } from './action';
 
 /** Scale out (or to a size) within bounds; through the HPA when one manages the Deployment. */
 export const scaleSpec = {
@@ -52,3 +56,195 @@ export const scaleSpec = {
   ],
   example: { action: 'scale', params: { by: 2, max: 10 }, verify: '5m' },
 } as const satisfies ActionSpec;
+
+export type ScaleParams = FromSchema<
+  typeof scaleSpec.params,
+  { keepDefaultedPropertiesOptional: true }
+>;
+
+/** HPA annotation with the bounds it had before remediator first raised them (JSON). */
+export const ORIGINAL_REPLICAS_ANNOTATION = 'remediator.dev/original-replicas';
+
+/** What `apply()` and `reconcile()` need; journaled before the write. */
+export type ScaleIntent =
+  | {
+      readonly mode: 'replicas';
+      readonly namespace: string;
+      readonly name: string;
+      readonly from: number;
+      readonly to: number;
+    }
+  | {
+      readonly mode: 'hpa';
+      readonly namespace: string;
+      /** The Deployment. */
+      readonly name: string;
+      readonly hpa: string;
+      /** The Deployment's replicas when planned. */
+      readonly replicas: number;
+      readonly from: { readonly minReplicas: number; readonly maxReplicas: number };
+      readonly to: { readonly minReplicas: number; readonly maxReplicas: number };
+      /** The merge patch, the original-replicas annotation included when it is new. */
+      readonly patch: object;
+    };
+
+/** The replicas a step asks for from `current`, before the bounds. */
+export function requestedReplicas(current: number, params: ScaleParams): number {
+  if (params.to !== undefined) return params.to;
+  if (params.by !== undefined) return current + params.by;
+  if (params.factor !== undefined) {
+    // Rounded to 6 decimals first, so that 10 × 1.1 (11.000000000000002 in floating point) is 11.
+    return Math.ceil(Math.round(current * params.factor * 1e6) / 1e6);
+  }
+  return current;
+}
+
+/** `requested` within `[min, max]`, and which bound applied, if one did. */
+function clamp(requested: number, min: number, max: number): { replicas: number; bound?: string } {
+  if (requested > max) return { replicas: max, bound: `max ${max}` };
+  if (requested < min) return { replicas: min, bound: `min ${min}` };
+  return { replicas: requested };
+}
+
+function replicasText(n: number): string {
+  return n === 1 ? '1 replica' : `${n} replicas`;
+}
+
+/** The HPA that would undo a manual scale: one whose target is this Deployment. */
+function hpaFor(
+  hpas: readonly V2HorizontalPodAutoscaler[],
+  deployment: string,
+): V2HorizontalPodAutoscaler | undefined {
+  return hpas
+    .filter((h) => h.spec?.scaleTargetRef.kind === 'Deployment')
+    .filter((h) => h.spec?.scaleTargetRef.name === deployment)
+    .sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1))[0];
+}
+
+async function plan(ctx: ActionContext): Promise<ActionDecision> {
+  const target = ctx.target;
+  if (target?.kind !== 'Deployment') {
+    return { kind: 'skip', reason: 'scale needs a Deployment target' };
+  }
+  const { namespace, name } = target;
+  const params = ctx.params as ScaleParams;
+  const min = params.min ?? scaleSpec.params.properties.min.default;
+  const scale = await ctx.kube.readDeploymentScale(namespace, name);
+  const current = scale.spec?.replicas ?? 0;
+  const { replicas: desired, bound } = clamp(requestedReplicas(current, params), min, params.max);
+  const bounds = bound === undefined ? '' : ` (${bound})`;
+  // The Scale carries the Deployment's own uid, so the Event can point at the Deployment.
+  const regarding: ObjectRef = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    namespace,
+    name,
+    ...(scale.metadata?.uid ? { uid: scale.metadata.uid } : {}),
+  };
+
+  const hpa = hpaFor(await ctx.kube.listHorizontalPodAutoscalers(namespace), name);
+  if (hpa === undefined) {
+    if (desired === current) {
+      return { kind: 'skip', reason: `already at ${replicasText(current)}${bounds}` };
+    }
+    const intent: ScaleIntent = { mode: 'replicas', namespace, name, from: current, to: desired };
+    return {
+      kind: 'act',
+      summary: `replicas ${current} → ${desired}${bounds}`,
+      intent: { ...intent },
+      regarding,
+    };
+  }
+
+  // The HPA would set the replicas back on its next sync: raise its floor instead.
+  const hpaName = hpa.metadata?.name ?? name;
+  const from = { minReplicas: hpa.spec?.minReplicas ?? 1, maxReplicas: hpa.spec?.maxReplicas ?? 1 };
+  if (desired <= from.minReplicas) {
+    return {
+      kind: 'skip',
+      reason: `HPA ${namespace}/${hpaName} already keeps at least ${replicasText(from.minReplicas)} (minReplicas ${from.minReplicas}, maxReplicas ${from.maxReplicas}); the step asks for ${desired}${bounds}`,
+    };
+  }
+  const to = { minReplicas: desired, maxReplicas: Math.max(from.maxReplicas, desired) };
+  const recorded = hpa.metadata?.annotations?.[ORIGINAL_REPLICAS_ANNOTATION] !== undefined;
+  const patch = {
+    // Only the first raise records the bounds: later ones would record remediator's own values.
+    ...(recorded
+      ? {}
+      : { metadata: { annotations: { [ORIGINAL_REPLICAS_ANNOTATION]: JSON.stringify(from) } } }),
+    spec: {
+      minReplicas: to.minReplicas,
+      ...(to.maxReplicas === from.maxReplicas ? {} : { maxReplicas: to.maxReplicas }),
+    },
+  };
+  const intent: ScaleIntent = {
+    mode: 'hpa',
+    namespace,
+    name,
+    hpa: hpaName,
+    replicas: current,
+    from,
+    to,
+    patch,
+  };
+  return { kind: 'act', summary: describeHpaChange(intent), intent: { ...intent }, regarding };
+}
+
+function describeHpaChange(intent: Extract<ScaleIntent, { mode: 'hpa' }>): string {
+  const max =
+    intent.to.maxReplicas === intent.from.maxReplicas
+      ? ''
+      : `, maxReplicas ${intent.from.maxReplicas} → ${intent.to.maxReplicas}`;
+  return `HPA ${intent.namespace}/${intent.hpa} minReplicas ${intent.from.minReplicas} → ${intent.to.minReplicas}${max} (Deployment at ${intent.replicas} replicas)`;
+}
+
+async function apply(
+  ctx: ActionContext,
+  raw: Readonly<Record<string, unknown>>,
+): Promise<ActionResult> {
+  const intent = raw as unknown as ScaleIntent;
+  const options = { dryRun: ctx.dryRun };
+  if (intent.mode === 'hpa') {
+    await ctx.kube.patchHorizontalPodAutoscaler(
+      intent.namespace,
+      intent.hpa,
+      intent.patch,
+      options,
+    );
+    const what = `raise ${describeHpaChange(intent)}`;
+    return {
+      summary: ctx.dryRun ? `would ${what}` : `raised ${describeHpaChange(intent)}`,
+      data: { hpa: intent.hpa, from: intent.from, to: intent.to },
+    };
+  }
+  await ctx.kube.patchDeploymentScale(intent.namespace, intent.name, intent.to, options);
+  const what = `${intent.namespace}/${intent.name} ${intent.from} → ${intent.to}`;
+  return {
+    summary: ctx.dryRun ? `would scale ${what}` : `scaled ${what}`,
+    data: { from: intent.from, to: intent.to },
+  };
+}
+
+/** Done when the replicas (or the HPA's floor) are where the intent put them. */
+async function reconcile(
+  ctx: ActionContext,
+  raw: Readonly<Record<string, unknown>>,
+): Promise<'done' | 'not_done' | 'unknown'> {
+  const intent = raw as unknown as ScaleIntent;
+  try {
+    if (intent.mode === 'hpa') {
+      const hpas = await ctx.kube.listHorizontalPodAutoscalers(intent.namespace);
+      const hpa = hpas.find((h) => h.metadata?.name === intent.hpa);
+      if (hpa === undefined) return 'unknown';
+      return (hpa.spec?.minReplicas ?? 1) >= intent.to.minReplicas ? 'done' : 'not_done';
+    }
+    const scale = await ctx.kube.readDeploymentScale(intent.namespace, intent.name);
+    return scale.spec?.replicas === intent.to ? 'done' : 'not_done';
+  } catch (err) {
+    if (err instanceof KubeError) return 'unknown';
+    throw err;
+  }
+}
+
+/** The `scale` action. */
+export const scale: Action = { ...scaleSpec, plan, apply, reconcile };
