@@ -73,6 +73,9 @@ export interface ActionContext<P = Readonly<Record<string, unknown>>> {
   readonly alerts: readonly AlertState[];
   readonly incident: Incident;
   readonly policy: string;
+  /** The journaled plan and the index of the step being run. */
+  readonly planId: number;
+  readonly step: number;
   /** This remediator instance (pod name), for Job names and Event reporting. */
   readonly instance: string;
   readonly notifier: Notifier;

@@ -97,9 +97,9 @@ export interface RunJobDeps {
 }
 
 /**
- * `remediator-<policy>-<8 hex>`: the hash of the incident, the policy and what it planned (target,
- * params, alert instances), so that planning the same step again names the same Job (a retried
- * create then meets AlreadyExists), while another incident or alert gets its own. At most 63
+ * `remediator-<policy>-<8 hex>`: the hash of the incident, the policy, the plan step and what it
+ * planned (target, params, alert instances), so that running the same step again names the same
+ * Job (a retried create then meets AlreadyExists), while another step or incident gets its own. At most 63
  * characters: the name becomes the `job-name` label of its pods.
  */
 export function jobName(ctx: ActionContext): string {
@@ -108,6 +108,7 @@ export function jobName(ctx: ActionContext): string {
       JSON.stringify({
         incident: ctx.incident.id,
         policy: ctx.policy,
+        step: [ctx.planId, ctx.step],
         plan: {
           target: ctx.target ?? null,
           params: ctx.params,

@@ -95,6 +95,8 @@ export function context(
     alerts,
     incident: incident(alerts),
     policy: options.policy ?? 'web-errors',
+    planId: 1,
+    step: 0,
     instance: 'remediator-7d9f-abcde',
     notifier: options.notifier ?? okNotifier(),
   };
