@@ -89,6 +89,22 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       '`full`: every answered webhook survives a power cut; `normal`: survives a crash of the process only, for faster disks-less setups.',
   },
   {
+    name: 'namespace',
+    flag: 'namespace',
+    env: 'REMEDIATOR_NAMESPACE',
+    type: 'string',
+    description:
+      "remediator's own namespace, where its Leases (locks, cooldowns, budgets) live. In a cluster: the service account's namespace; elsewhere: the kubeconfig context's, else `default`.",
+  },
+  {
+    name: 'instance',
+    flag: 'instance',
+    env: 'REMEDIATOR_INSTANCE',
+    type: 'string',
+    description:
+      "This replica's name in Leases, Job names and Events. Default: the host name (the pod name in a cluster).",
+  },
+  {
     name: 'webhookToken',
     env: 'REMEDIATOR_WEBHOOK_TOKEN',
     type: 'string',
@@ -139,6 +155,8 @@ export interface ServeConfig {
   readonly maxBodyBytes: number;
   readonly logLevel: LogLevel;
   readonly journalSync: 'full' | 'normal';
+  readonly namespace?: string;
+  readonly instance?: string;
   readonly credentials: WebhookCredentials;
   /** Where each configured credential came from, for the start-up log (never the values). */
   readonly credentialSources: readonly string[];
@@ -275,6 +293,8 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     maxBodyBytes: maxBodyBytes ?? 0,
     logLevel: oneOf('logLevel', LOG_LEVELS),
     journalSync: oneOf('journalSync', ['full', 'normal'] as const),
+    ...(text('namespace') === undefined ? {} : { namespace: text('namespace') }),
+    ...(text('instance') === undefined ? {} : { instance: text('instance') }),
     credentials: {
       ...(bearerToken === undefined ? {} : { bearerToken }),
       ...(username !== undefined && password !== undefined

@@ -6,27 +6,35 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { createApp } from './app';
+import { checkCommand } from './cli/check';
+import { processIo } from './cli/command';
+import { planCommand } from './cli/plan';
+import { testCommand } from './cli/test';
 import { systemClock, type Clock } from './clock';
 import { parseServeConfig, SERVE_OPTIONS, type ServeConfig } from './config';
 import { describeError, RemediatorError } from './errors';
 import { IncidentBook } from './incidents/book';
 import { IncidentRecords } from './journal/incident-records';
 import { Journal } from './journal/journal';
-import { findKubeCredentials } from './kube/credentials';
+import { PlanRecords } from './journal/plan-records';
+import { RemediationRecords } from './journal/remediation-records';
+import { ClientNodeKube, loadKubeConfig } from './kube/adapter';
+import { defaultNamespace, findKubeCredentials } from './kube/credentials';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { SinkNotifier } from './notify/sinks';
 import { formatProblem } from './policies/loader';
-import { PlanningStage, type PlannedEntry } from './policies/planning-stage';
+import { PlanningStage } from './policies/planning-stage';
 import { PolicyStore } from './policies/store';
-import { PlanRecords } from './journal/plan-records';
 import { WebhookAuthenticator } from './receivers/auth';
-import { checkCommand } from './cli/check';
-import { processIo } from './cli/command';
-import { planCommand } from './cli/plan';
-import { testCommand } from './cli/test';
+import { Escalator } from './remediations/escalation';
+import { Executor } from './remediations/executor';
+import { LeaseStore } from './remediations/leases';
+import { ACTIONS_BY_NAME } from './remediations/registry';
 
 export const VERSION = readVersion();
 
@@ -48,8 +56,10 @@ export interface ServeOptions {
   processMetrics?: boolean;
   /** How often the policies file is checked besides change events; default 10 s. */
   policyPollMs?: number;
-  /** Receives every journaled plan entry (the executor, once it exists). */
-  onPlanned?: (entry: PlannedEntry) => void;
+  /** Steps run at once; default 4. */
+  concurrency?: number;
+  /** How often open incidents are checked against the escalation ladders; default 30 s. */
+  escalationCheckMs?: number;
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
 }
 
@@ -59,6 +69,7 @@ export interface RunningServer {
   readonly dryRun: boolean;
   readonly logger: Logger;
   readonly journal: Journal;
+  readonly executor: Executor;
   /** Reloads the policies file now (what SIGHUP does). */
   reloadPolicies(): void;
   close(): Promise<void>;
@@ -81,6 +92,15 @@ export async function serve(
       'no Kubernetes credentials found (no service account, KUBECONFIG or ~/.kube/config): running in dry-run mode, nothing in any cluster will be changed',
     );
   }
+  const kubeconfig = credentials.kind === 'none' ? undefined : loadKubeConfig(credentials);
+  const namespace =
+    config.namespace ??
+    defaultNamespace(
+      credentials,
+      kubeconfig?.getContextObject(kubeconfig.getCurrentContext())?.namespace,
+      (path) => readFileSync(path, 'utf8'),
+    );
+  const instance = config.instance ?? env.HOSTNAME ?? hostname();
 
   const registry = new Registry();
   const metrics = createMetrics(registry, {
@@ -100,6 +120,7 @@ export async function serve(
   });
   const records = new IncidentRecords(journal.db);
   const plans = new PlanRecords(journal.db);
+  const remediations = new RemediationRecords(journal.db);
   const book = new IncidentBook({
     journal,
     records,
@@ -113,6 +134,60 @@ export async function serve(
   metrics.policyLastReloadSuccessful.set(1);
   metrics.policyLastReloadSuccessTime.set(clock.now().getTime() / 1000);
 
+  const kube =
+    kubeconfig === undefined
+      ? undefined
+      : new ClientNodeKube(kubeconfig, {
+          onRequest: (verb, outcome) => {
+            metrics.kubeRequests.inc({ verb, outcome });
+          },
+          onRetry: (what, err, waitMs) => {
+            logger.warn('Kubernetes request will be retried', {
+              what,
+              reason: err.reason,
+              waitMs: Math.round(waitMs),
+            });
+          },
+        });
+  const notifier = new SinkNotifier({
+    sinks: () => policies.policies.sinks,
+    env,
+    clock,
+    logger,
+    onDelivery: (_sink, outcome) => {
+      metrics.notifications.inc({ template: outcome.template, result: outcome.result });
+    },
+  });
+  const escalator = new Escalator({
+    journal,
+    book,
+    incidents: records,
+    remediations,
+    notifier,
+    policies: () => policies.policies,
+    metrics,
+    logger,
+    clock,
+    dryRun,
+  });
+  const executor = new Executor({
+    journal,
+    book,
+    incidents: records,
+    plans,
+    remediations,
+    actions: ACTIONS_BY_NAME,
+    policies: () => policies.policies,
+    ...(kube === undefined ? {} : { kube, leases: new LeaseStore(kube, namespace, instance) }),
+    notifier,
+    escalator,
+    metrics,
+    logger,
+    clock,
+    instance,
+    dryRun,
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+  });
   const planning = new PlanningStage({
     book,
     records,
@@ -121,10 +196,18 @@ export async function serve(
     clock,
     logger,
     metrics,
-    ...(options.onPlanned ? { onPlanned: options.onPlanned } : {}),
+    onPlanned: (entry) => {
+      executor.start(entry.planId);
+    },
   });
-  book.onChange((change) => void planning.enqueue(change));
+  book.onChange((change) => {
+    void planning.enqueue(change);
+    executor.onIncidentChange(change);
+  });
+  // Plans journaled before a crash first, so the plans recovery makes are not started twice.
+  void executor.recover();
   await planning.recover();
+  const stopEscalationChecks = escalator.start(options.escalationCheckMs ?? 30_000);
 
   const onReload = (result: ReturnType<PolicyStore['reload']>, trigger: string): void => {
     if (result.outcome === 'loaded') {
@@ -165,6 +248,9 @@ export async function serve(
     book,
     records,
     plans,
+    remediations,
+    executor,
+    escalator,
     clock,
     registry,
     metrics,
@@ -185,8 +271,8 @@ export async function serve(
         detail: dryRun
           ? credentials.kind === 'none'
             ? 'dry-run mode: no credentials found'
-            : 'dry-run mode (--dry-run)'
-          : `credentials: ${credentials.kind}`,
+            : `dry-run mode (--dry-run); credentials: ${credentials.kind}, namespace ${namespace}`
+          : `credentials: ${credentials.kind}, namespace ${namespace}${executor.isPaused ? '; remediation paused' : ''}`,
       },
     ],
   });
@@ -205,6 +291,8 @@ export async function serve(
     await listen(server, config.port, config.listen);
   } catch (err) {
     stopWatching();
+    stopEscalationChecks();
+    executor.close();
     journal.close();
     throw err;
   }
@@ -220,6 +308,8 @@ export async function serve(
     dataDir: config.dataDir,
     dryRun,
     kubernetes: credentials.kind,
+    namespace,
+    instance,
     webhookAuth: config.credentialSources.length > 0 ? config.credentialSources : 'none',
   });
 
@@ -230,6 +320,7 @@ export async function serve(
     dryRun,
     logger,
     journal,
+    executor,
     reloadPolicies: () => {
       onReload(policies.reload(), 'signal');
     },
@@ -242,7 +333,10 @@ export async function serve(
           });
           server.closeIdleConnections();
         });
+        stopEscalationChecks();
         await planning.idle();
+        executor.close();
+        await executor.idle();
         journal.close();
         logger.info('remediator stopped');
       })()),

@@ -1,4 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { KUBE_ERROR_REASONS } from './kube/errors';
+import { SKIP_CODES } from './remediations/gates';
 
 /**
  * Every `remediator_` metric, created on one injected registry (never prom-client's global one).
@@ -22,9 +24,25 @@ export const ALERT_STATUSES = ['firing', 'resolved'] as const;
 export const SEVERITY_LABELS = ['sev1', 'sev2', 'sev3', 'sev4'] as const;
 
 export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
-/** Why a matched policy did not act (plan time and, later, the safety gates). */
-export const SKIP_REASONS = ['severity_below_minimum', 'template_missing_value'] as const;
 export const RELOAD_RESULTS = ['success', 'failure'] as const;
+export const REMEDIATION_OUTCOMES = ['applied', 'dry_run', 'skipped', 'failed'] as const;
+export const VERIFICATION_RESULTS = ['effective', 'ineffective'] as const;
+export const KUBE_VERBS = ['get', 'list', 'create', 'update', 'patch'] as const;
+export const ESCALATION_REASONS = [
+  'steps_exhausted',
+  'budget',
+  'circuit_open',
+  'blast_radius',
+  'interrupted',
+  'unresolved',
+] as const;
+export const NOTIFICATION_RESULTS = [
+  'delivered',
+  'failed',
+  'rejected',
+  'unconfigured',
+  'dry_run',
+] as const;
 
 export interface MetricsOptions {
   /** Node process metrics (CPU, memory, event loop, GC); off in unit tests to keep them fast. */
@@ -151,6 +169,61 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
       labelNames: ['policy', 'reason'],
       registers: [registry],
     }),
+    remediations: new Counter({
+      name: 'remediator_remediations_total',
+      help: 'Remediation steps run, by policy, action and outcome (applied, dry_run, skipped, failed).',
+      labelNames: ['policy', 'action', 'outcome'],
+      registers: [registry],
+    }),
+    remediationDuration: new Histogram({
+      name: 'remediator_remediation_duration_seconds',
+      help: "Time one remediation step took, from its gates to the API server's answer, by action.",
+      labelNames: ['action'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    verifications: new Counter({
+      name: 'remediator_verifications_total',
+      help: 'Verdicts on applied steps: effective (the alerts resolved within the verify window) or ineffective.',
+      labelNames: ['policy', 'action', 'result'],
+      registers: [registry],
+    }),
+    timeToResolve: new Histogram({
+      name: 'remediator_incident_time_to_resolve_seconds',
+      help: 'Time from an incident opening to its resolution, by severity.',
+      labelNames: ['severity'],
+      buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400],
+      registers: [registry],
+    }),
+    kubeRequests: new Counter({
+      name: 'remediator_kube_requests_total',
+      help: 'Kubernetes API requests (each attempt), by verb and outcome (success or an error reason).',
+      labelNames: ['verb', 'outcome'],
+      registers: [registry],
+    }),
+    circuitOpen: new Gauge({
+      name: 'remediator_circuit_open',
+      help: "1 while a policy's circuit breaker stops it from acting (open or half-open), else 0.",
+      labelNames: ['policy'],
+      registers: [registry],
+    }),
+    paused: new Gauge({
+      name: 'remediator_paused',
+      help: '1 while remediation is paused through the API, else 0.',
+      registers: [registry],
+    }),
+    escalations: new Counter({
+      name: 'remediator_escalations_total',
+      help: 'Escalations to humans, by reason.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    notifications: new Counter({
+      name: 'remediator_notifications_total',
+      help: 'Notifications sent to sinks, by message template and result.',
+      labelNames: ['template', 'result'],
+      registers: [registry],
+    }),
     /** Creates every per-policy series at zero, so dashboards see a policy before it first acts. */
     initPolicies(
       policies: readonly { name: string; steps: readonly { action: string }[] }[],
@@ -160,7 +233,17 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
         metrics.policyMatches.inc({ policy: policy.name }, 0);
         const first = policy.steps[0]?.action;
         if (first !== undefined) metrics.plans.inc({ policy: policy.name, action: first }, 0);
-        for (const reason of SKIP_REASONS) metrics.skips.inc({ policy: policy.name, reason }, 0);
+        for (const reason of SKIP_CODES) metrics.skips.inc({ policy: policy.name, reason }, 0);
+        for (const { action } of policy.steps) {
+          for (const outcome of REMEDIATION_OUTCOMES) {
+            metrics.remediations.inc({ policy: policy.name, action, outcome }, 0);
+          }
+          for (const result of VERIFICATION_RESULTS) {
+            metrics.verifications.inc({ policy: policy.name, action, result }, 0);
+          }
+        }
+        // A circuit already open keeps its value; a new policy starts closed.
+        metrics.circuitOpen.inc({ policy: policy.name }, 0);
       }
     },
     /** Lets the incident book report open incidents at scrape time, so the gauge cannot drift. */
@@ -176,6 +259,16 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
   }
   for (const status of ALERT_STATUSES) metrics.alertsReceived.inc({ status }, 0);
   for (const result of RELOAD_RESULTS) metrics.policyReloads.inc({ result }, 0);
+  for (const severity of SEVERITY_LABELS) metrics.timeToResolve.zero({ severity });
+  for (const verb of KUBE_VERBS) {
+    for (const outcome of ['success', ...KUBE_ERROR_REASONS])
+      metrics.kubeRequests.inc({ verb, outcome }, 0);
+  }
+  for (const reason of ESCALATION_REASONS) metrics.escalations.inc({ reason }, 0);
+  for (const template of ['status-update', 'resolution-notice']) {
+    for (const result of NOTIFICATION_RESULTS) metrics.notifications.inc({ template, result }, 0);
+  }
+  metrics.paused.set(0);
   for (const severity of SEVERITY_LABELS) {
     metrics.incidentsOpened.inc({ severity }, 0);
     metrics.incidentsResolved.inc({ severity }, 0);

@@ -76,11 +76,20 @@ describe('remediator serve', () => {
   });
 
   it('finds credentials in KUBECONFIG and leaves dry-run off', async () => {
-    const server = await startServer({ dataDir: dir.path }, { env: { KUBECONFIG: __filename } });
+    const { writeFileSync } = await import('node:fs');
+    const kubeconfig = `${dir.path}/kubeconfig`;
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: ops}}]\ncurrent-context: x\n',
+    );
+    const server = await startServer({ dataDir: dir.path }, { env: { KUBECONFIG: kubeconfig } });
     try {
       expect(server.dryRun).toBe(false);
       const ready = await request(server.url).get('/readyz').expect(200);
-      expect(ready.body.checks.kubernetes).toEqual({ ok: true, detail: 'credentials: kubeconfig' });
+      expect(ready.body.checks.kubernetes).toEqual({
+        ok: true,
+        detail: 'credentials: kubeconfig, namespace ops',
+      });
     } finally {
       await server.close();
     }

@@ -4,6 +4,9 @@ import type { Clock } from '../clock';
 import type { IncidentBook } from '../incidents/book';
 import { INCIDENT_STATUSES, transition, type IncidentStatus } from '../incidents/incident';
 import type { PlanRecords } from '../journal/plan-records';
+import type { RemediationRecords } from '../journal/remediation-records';
+import type { Escalator } from '../remediations/escalation';
+import type { Executor } from '../remediations/executor';
 import type { WebhookAuthenticator } from '../receivers/auth';
 import type { Severity } from '../incidents/severity';
 import type { IncidentFilter, IncidentRecords } from '../journal/incident-records';
@@ -20,6 +23,9 @@ export interface ReadinessCheck {
 export interface ApiDeps {
   records: IncidentRecords;
   plans: PlanRecords;
+  remediations: RemediationRecords;
+  executor: Executor;
+  escalator: Escalator;
   book: IncidentBook;
   /** API writes take the webhook's credentials. */
   auth: WebhookAuthenticator;
@@ -80,7 +86,14 @@ export function createApiApp(deps: ApiDeps): express.Express {
         .json({ error: 'not_found', message: `no incident ${JSON.stringify(req.params.id)}` });
       return;
     }
-    res.json(incidentView(incident, deps.records.timeline(id), deps.plans.forIncident(id)));
+    res.json(
+      incidentView(
+        incident,
+        deps.records.timeline(id),
+        deps.plans.forIncident(id),
+        deps.remediations.forIncident(id),
+      ),
+    );
   });
 
   const requireAuth = (req: Request, res: Response, next: NextFunction): void => {
@@ -119,9 +132,30 @@ export function createApiApp(deps: ApiDeps): express.Express {
         return { incident: moved.incident, timeline: [moved.entry] };
       });
       deps.logger.info('incident resolved by hand', { incident: id, reason });
-      res.json(incidentView(resolved, deps.records.timeline(id), deps.plans.forIncident(id)));
+      void deps.escalator.announceResolution(resolved);
+      res.json(
+        incidentView(
+          resolved,
+          deps.records.timeline(id),
+          deps.plans.forIncident(id),
+          deps.remediations.forIncident(id),
+        ),
+      );
     },
   );
+
+  route(app, '/api/v1/pause', ['GET', 'HEAD', 'POST'])
+    .get((_req, res) => {
+      res.json({ paused: deps.executor.isPaused });
+    })
+    .post(requireAuth, async (req, res) => {
+      await deps.executor.setPaused(true, req.socket.remoteAddress ?? 'unknown');
+      res.json({ paused: true });
+    });
+  route(app, '/api/v1/resume', ['POST']).post(requireAuth, async (req, res) => {
+    await deps.executor.setPaused(false, req.socket.remoteAddress ?? 'unknown');
+    res.json({ paused: false });
+  });
 
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });

@@ -2,6 +2,7 @@ import { formatSeverity } from '../incidents/severity';
 import type { AlertState, Incident } from '../incidents/incident';
 import type { IncidentSummary, StoredTimelineEntry } from '../journal/incident-records';
 import type { StoredPlan } from '../journal/plan-records';
+import type { StoredRemediation } from '../journal/remediation-records';
 
 /** Labels that name what an incident affects (the runbook's "affected components"). */
 const COMPONENT_LABELS = ['namespace', 'service', 'deployment', 'pod', 'instance', 'job'] as const;
@@ -29,6 +30,7 @@ export function incidentView(
   incident: Incident,
   timeline: readonly StoredTimelineEntry[],
   plans: readonly StoredPlan[],
+  remediations: readonly StoredRemediation[],
 ) {
   const alerts = [...incident.alerts.values()];
   return {
@@ -59,8 +61,24 @@ export function incidentView(
       steps: p.steps,
       alerts: p.alerts,
       dryRun: p.dryRun,
+      currentStep: p.currentStep,
       createdAt: iso(p.createdAt),
       updatedAt: iso(p.updatedAt),
+      remediations: remediations
+        .filter((r) => r.planId === p.id)
+        .map((r) => ({
+          id: r.id,
+          step: r.step,
+          action: r.action,
+          status: r.status,
+          reason: r.reason ?? null,
+          summary: r.summary ?? null,
+          dryRun: r.dryRun,
+          startedAt: iso(r.startedAt),
+          finishedAt: iso(r.finishedAt),
+          verifyUntil: iso(r.verifyUntil),
+          verification: r.verification ?? null,
+        })),
     })),
     timeline: timeline.map((e) => ({
       at: iso(e.at),

@@ -122,6 +122,7 @@ export class IncidentBook {
       },
       () => this.cache.delete(target.groupKey),
     );
+    if (next.status === 'resolved' && current.status !== 'resolved') this.countResolution(next);
     if (next.status !== current.status) {
       this.deps.logger.info('incident status changed', {
         incident: next.id,
@@ -162,6 +163,13 @@ export class IncidentBook {
     }
   }
 
+  private countResolution(incident: Incident): void {
+    const severity = formatSeverity(incident.severity).toLowerCase();
+    this.deps.metrics.incidentsResolved.inc({ severity });
+    const seconds = ((incident.resolvedAt ?? incident.updatedAt) - incident.openedAt) / 1000;
+    this.deps.metrics.timeToResolve.observe({ severity }, seconds);
+  }
+
   private report(change: IncidentChange): void {
     const { incident, previous } = change;
     const log = this.deps.logger.child({ incident: incident.id, groupKey: incident.groupKey });
@@ -183,7 +191,7 @@ export class IncidentBook {
       log.info('alerts resolved', alertSummary(change.newlyResolved));
     }
     if (incident.status === 'resolved' && previous?.status !== 'resolved') {
-      this.deps.metrics.incidentsResolved.inc({ severity: severity.toLowerCase() });
+      this.countResolution(incident);
       log.info('incident resolved', {
         severity,
         durationSeconds: Math.round(

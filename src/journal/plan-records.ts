@@ -14,7 +14,14 @@ import type { SqliteDatabase } from './journal';
  * done (nothing to verify, e.g. a resolution notice) | skipped (a safety gate said no);
  * `skipped` is also a plan-time skip.
  */
-export const PLAN_STATUSES = ['planned', 'running', 'effective', 'escalated', 'done', 'skipped'] as const;
+export const PLAN_STATUSES = [
+  'planned',
+  'running',
+  'effective',
+  'escalated',
+  'done',
+  'skipped',
+] as const;
 export type PlanStatus = (typeof PLAN_STATUSES)[number];
 
 /** A plan as stored: an entry or a skip, with its id. */
@@ -134,8 +141,6 @@ export class PlanRecords {
   setStatus(id: number, status: PlanStatus, step: number, now: number): void {
     this.updateStatus.run(status, step, now, id);
   }
-
-
 
   private insert(
     incidentId: number,

@@ -125,11 +125,20 @@ export const MIGRATIONS: readonly string[] = [
     state      TEXT NOT NULL
   );
 
+  -- Resolution notices sent, one per incident and sink.
+  CREATE TABLE resolution_notices (
+    incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    sink        TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (incident_id, sink)
+  ) WITHOUT ROWID;
+
   -- Escalations sent, so that a ladder's rung is notified once per incident.
   CREATE TABLE escalations (
     incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
     ladder      TEXT    NOT NULL,
     rung        INTEGER NOT NULL,
+    sink        TEXT    NOT NULL,
     at          INTEGER NOT NULL,
     reason      TEXT    NOT NULL,
     PRIMARY KEY (incident_id, ladder, rung)

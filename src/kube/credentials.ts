@@ -33,3 +33,23 @@ export function findKubeCredentials(
   }
   return { kind: 'none' };
 }
+
+/**
+ * remediator's own namespace (for its Leases) when `--namespace` is not given: the service
+ * account's in a cluster, else the kubeconfig context's, else `default`.
+ */
+export function defaultNamespace(
+  credentials: KubeCredentials,
+  contextNamespace: string | undefined,
+  readFile: (path: string) => string,
+): string {
+  if (credentials.kind === 'in-cluster') {
+    try {
+      const namespace = readFile(join(SERVICE_ACCOUNT_DIR, 'namespace')).trim();
+      if (namespace !== '') return namespace;
+    } catch {
+      // Not mounted: fall through to the default.
+    }
+  }
+  return contextNamespace ?? 'default';
+}

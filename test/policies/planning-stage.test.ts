@@ -72,8 +72,12 @@ describe('planning in remediator serve', () => {
   const incident = async (id: number) =>
     (await request(server.url).get(`/api/v1/incidents/${id}`).expect(200)).body;
   const metrics = async () => (await request(server.url).get('/metrics').expect(200)).text;
+  /** The incident once its first plan has run its first step. */
   const planned = async (id: number) =>
-    until(async () => ((await incident(id)).plans.length > 0 ? incident(id) : undefined), 'a plan');
+    until(async () => {
+      const body = await incident(id);
+      return body.plans[0]?.remediations.length > 0 ? body : undefined;
+    }, 'a plan and its first step');
 
   it('journals the plan, shows it in the incident and its timeline, and counts it', async () => {
     await post('am-api-single-firing-bearer');
@@ -83,7 +87,17 @@ describe('planning in remediator serve', () => {
       expect.objectContaining({
         policy: 'scale-out',
         trigger: 'firing',
-        status: 'planned',
+        // No Kubernetes credentials here: the first step runs as a dry run and is being verified.
+        status: 'running',
+        remediations: [
+          expect.objectContaining({
+            step: 0,
+            action: 'scale',
+            status: 'dry_run',
+            summary:
+              'would run scale on Deployment prod/heart-disease-api (no Kubernetes credentials: nothing read or written)',
+          }),
+        ],
         target: { kind: 'Deployment', namespace: 'prod', name: 'heart-disease-api' },
         steps: [
           expect.objectContaining({ action: 'scale', params: { by: 2, max: 10, min: 1 } }),
@@ -101,6 +115,7 @@ describe('planning in remediator serve', () => {
       'severity',
       'plan',
       'status',
+      'remediation',
     ]);
     const text = await metrics();
     expect(text).toMatch(/remediator_plans_total\{policy="scale-out",action="scale"\} 1/);

@@ -1,0 +1,63 @@
+/**
+ * A circuit breaker per policy, pure. Closed: runs go ahead, failures in a row are counted.
+ * `failures` failed or ineffective runs in a row open it: the policy stops acting. After
+ * `openForMs` it is half-open: one trial run is let through; its success closes the circuit, its
+ * failure opens it again.
+ */
+export type Circuit =
+  | { readonly state: 'closed'; readonly failures: number }
+  | { readonly state: 'open'; readonly failures: number; readonly openedAt: number }
+  | { readonly state: 'half_open'; readonly failures: number; readonly trialStarted: boolean };
+
+export interface CircuitConfig {
+  readonly failures: number;
+  readonly openForMs: number;
+}
+
+export const CLOSED: Circuit = { state: 'closed', failures: 0 };
+
+/** Whether a run may start now, and the circuit as it stands once it does. */
+export function admit(
+  circuit: Circuit,
+  now: number,
+  config: CircuitConfig,
+): { allowed: boolean; circuit: Circuit } {
+  switch (circuit.state) {
+    case 'closed':
+      return { allowed: true, circuit };
+    case 'open':
+      if (now - circuit.openedAt < config.openForMs) return { allowed: false, circuit };
+      return {
+        allowed: true,
+        circuit: { state: 'half_open', failures: circuit.failures, trialStarted: true },
+      };
+    case 'half_open':
+      return circuit.trialStarted
+        ? { allowed: false, circuit }
+        : { allowed: true, circuit: { ...circuit, trialStarted: true } };
+  }
+}
+
+/** The circuit after a run's verdict. */
+export function record(
+  circuit: Circuit,
+  outcome: 'success' | 'failure',
+  now: number,
+  config: CircuitConfig,
+): Circuit {
+  if (outcome === 'success') return CLOSED;
+  const failures = circuit.failures + 1;
+  if (circuit.state === 'half_open' || failures >= config.failures)
+    return { state: 'open', failures, openedAt: now };
+  return { state: 'closed', failures };
+}
+
+export function parseCircuit(text: string | undefined): Circuit {
+  if (text === undefined) return CLOSED;
+  try {
+    const value = JSON.parse(text) as Circuit;
+    return ['closed', 'open', 'half_open'].includes(value.state) ? value : CLOSED;
+  } catch {
+    return CLOSED;
+  }
+}

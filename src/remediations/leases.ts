@@ -1,0 +1,212 @@
+import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import { KubeError } from '../kube/errors';
+import type { KubePort } from '../kube/port';
+import type { RenderedTarget } from '../policies/planner';
+import type { AttemptRecord } from './gates';
+
+const MANAGED_BY = 'app.kubernetes.io/managed-by';
+const KIND_LABEL = 'remediator.dev/lease';
+const POLICY_LABEL = 'remediator.dev/policy';
+const NAMESPACE_LABEL = 'remediator.dev/target-namespace';
+const TARGET_ANNOTATION = 'remediator.dev/target';
+const ATTEMPTS_ANNOTATION = 'remediator.dev/attempts';
+/** Attempts older than this are dropped from a record; no budget window is longer. */
+const KEEP_ATTEMPTS_MS = 7 * 24 * 3600_000;
+
+export type LockResult =
+  { readonly ok: true; release(): Promise<void> } | { readonly ok: false; readonly holder: string };
+
+/**
+ * Cross-replica coordination in coordination.k8s.io/v1 Leases in remediator's own namespace,
+ * following the API contract (docs/kubernetes-api.md §6):
+ * - a lock per target, so that two replicas (or two policies) never act on one object at once;
+ * - a record per (policy, target) holding the attempt times, for cooldown, budget and the
+ *   cluster-wide blast radius count.
+ * The server never expires a Lease; expiry (`renewTime + leaseDurationSeconds`) is judged here.
+ */
+export class LeaseStore {
+  constructor(
+    private readonly kube: KubePort,
+    readonly namespace: string,
+    private readonly instance: string,
+  ) {}
+
+  /** Takes the per-target lock for `ttlMs`; a holder that died loses it once that passes. */
+  async lock(target: RenderedTarget, ttlMs: number, now: Date): Promise<LockResult> {
+    const name = leaseName('lock', targetKey(target));
+    const body = (existing?: V1Lease): V1Lease => ({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        ...(existing?.metadata ?? {}),
+        name,
+        namespace: this.namespace,
+        labels: {
+          ...(existing?.metadata?.labels ?? {}),
+          [MANAGED_BY]: 'remediator',
+          [KIND_LABEL]: 'lock',
+        },
+        annotations: {
+          ...(existing?.metadata?.annotations ?? {}),
+          [TARGET_ANNOTATION]: targetKey(target),
+        },
+      },
+      spec: {
+        holderIdentity: this.instance,
+        leaseDurationSeconds: Math.max(1, Math.ceil(ttlMs / 1000)),
+        acquireTime: new V1MicroTime(now),
+        renewTime: new V1MicroTime(now),
+        leaseTransitions: (existing?.spec?.leaseTransitions ?? -1) + 1,
+      },
+    });
+    const existing = await this.read(name);
+    let held: V1Lease;
+    try {
+      if (existing === undefined) {
+        held = await this.kube.createLease(this.namespace, body());
+      } else {
+        const holder = existing.spec?.holderIdentity ?? '';
+        if (holder !== '' && holder !== this.instance && !expired(existing, now))
+          return { ok: false, holder };
+        held = await this.kube.replaceLease(this.namespace, name, body(existing));
+      }
+    } catch (err) {
+      // Someone else created or took it between our read and our write.
+      if (err instanceof KubeError && err.reason === 'conflict')
+        return { ok: false, holder: 'another replica' };
+      throw err;
+    }
+    return {
+      ok: true,
+      release: async () => {
+        // client-go's release: keep the object, drop the holder, make it expire at once.
+        try {
+          await this.kube.replaceLease(this.namespace, name, {
+            ...held,
+            spec: { ...held.spec, holderIdentity: '', leaseDurationSeconds: 1 },
+          });
+        } catch (err) {
+          // A lost release only delays the next taker by the lock's TTL.
+          if (!(err instanceof KubeError)) throw err;
+        }
+      },
+    };
+  }
+
+  /** The attempts recorded for this policy on this target. */
+  async attempts(policy: string, target: RenderedTarget): Promise<AttemptRecord> {
+    const lease = await this.read(leaseName(policy, targetKey(target)));
+    return { attempts: readAttempts(lease) };
+  }
+
+  /**
+   * Records an attempt (the start of a plan's run). False when another replica recorded one
+   * between our read and this write: that replica acts, this one must not.
+   */
+  async recordAttempt(
+    policy: string,
+    target: RenderedTarget,
+    now: Date,
+    cooldownMs: number,
+  ): Promise<boolean> {
+    const name = leaseName(policy, targetKey(target));
+    const existing = await this.read(name);
+    const attempts = [
+      ...readAttempts(existing).filter((t) => now.getTime() - t < KEEP_ATTEMPTS_MS),
+      now.getTime(),
+    ];
+    const lease: V1Lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        ...(existing?.metadata ?? {}),
+        name,
+        namespace: this.namespace,
+        labels: {
+          ...(existing?.metadata?.labels ?? {}),
+          [MANAGED_BY]: 'remediator',
+          [KIND_LABEL]: 'record',
+          [POLICY_LABEL]: policy,
+          [NAMESPACE_LABEL]: target.namespace,
+        },
+        annotations: {
+          ...(existing?.metadata?.annotations ?? {}),
+          [TARGET_ANNOTATION]: targetKey(target),
+          [ATTEMPTS_ANNOTATION]: JSON.stringify(attempts),
+        },
+      },
+      spec: {
+        holderIdentity: this.instance,
+        // The lease "expires" when the cooldown ends, so `kubectl get lease` shows it.
+        leaseDurationSeconds: Math.max(1, Math.ceil(cooldownMs / 1000)),
+        acquireTime: new V1MicroTime(existing?.spec?.acquireTime ?? now),
+        renewTime: new V1MicroTime(now),
+        leaseTransitions: existing?.spec?.leaseTransitions ?? 0,
+      },
+    };
+    try {
+      if (existing === undefined) await this.kube.createLease(this.namespace, lease);
+      else await this.kube.replaceLease(this.namespace, name, lease);
+      return true;
+    } catch (err) {
+      if (err instanceof KubeError && err.reason === 'conflict') return false;
+      throw err;
+    }
+  }
+
+  /** Attempts in the window, in the cluster and in one namespace, across every policy and replica. */
+  async recentAttempts(
+    namespace: string,
+    windowMs: number,
+    now: Date,
+  ): Promise<{ cluster: number; namespace: number }> {
+    const leases = await this.kube.listLeases(this.namespace, `${KIND_LABEL}=record`);
+    let cluster = 0;
+    let inNamespace = 0;
+    for (const lease of leases) {
+      const recent = readAttempts(lease).filter((t) => now.getTime() - t < windowMs).length;
+      cluster += recent;
+      if (lease.metadata?.labels?.[NAMESPACE_LABEL] === namespace) inNamespace += recent;
+    }
+    return { cluster, namespace: inNamespace };
+  }
+
+  private async read(name: string): Promise<V1Lease | undefined> {
+    try {
+      return await this.kube.readLease(this.namespace, name);
+    } catch (err) {
+      if (err instanceof KubeError && err.reason === 'not_found') return undefined;
+      throw err;
+    }
+  }
+}
+
+export function targetKey(target: RenderedTarget): string {
+  return `${target.kind}/${target.namespace}/${target.name}`;
+}
+
+/** `remediator-<prefix>-<hash>`: a DNS-1123 name however long the target's names are. */
+export function leaseName(prefix: string, key: string): string {
+  return `remediator-${prefix}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+}
+
+function expired(lease: V1Lease, now: Date): boolean {
+  const renewed = lease.spec?.renewTime;
+  if (renewed === undefined) return true;
+  const seconds = lease.spec?.leaseDurationSeconds ?? 0;
+  return new Date(renewed).getTime() + seconds * 1000 <= now.getTime();
+}
+
+function readAttempts(lease: V1Lease | undefined): number[] {
+  const text = lease?.metadata?.annotations?.[ATTEMPTS_ANNOTATION];
+  if (text === undefined) return [];
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed)
+      ? parsed.filter((t): t is number => typeof t === 'number').sort((a, b) => a - b)
+      : [];
+  } catch {
+    return [];
+  }
+}
