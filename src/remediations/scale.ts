@@ -51,7 +51,7 @@ export const scaleSpec = {
     {
       apiGroups: ['autoscaling'],
       resources: ['horizontalpodautoscalers'],
-      verbs: ['get', 'list', 'patch'],
+      verbs: ['list', 'patch'],
     },
   ],
   example: { action: 'scale', params: { by: 2, max: 10 }, verify: '5m' },
