@@ -13,6 +13,7 @@ import { createApp } from './app';
 import { checkCommand } from './cli/check';
 import { processIo } from './cli/command';
 import { planCommand } from './cli/plan';
+import { reportCommand } from './cli/report';
 import { testCommand } from './cli/test';
 import { systemClock, type Clock } from './clock';
 import { parseServeConfig, SERVE_OPTIONS, type ServeConfig } from './config';
@@ -371,6 +372,7 @@ Usage:
   remediator check FILE...                          validate policy files (like promtool check rules)
   remediator test FILE...                           run policy unit tests (like promtool test rules)
   remediator plan --policies FILE PAYLOAD.json...   show what would be planned for webhook payloads
+  remediator report ID [--data-dir DIR]             print an incident's post-incident report
   remediator --version
   remediator <command> --help
 
@@ -408,6 +410,7 @@ export async function main(
   if (command === 'check') return checkCommand(rest, processIo);
   if (command === 'plan') return planCommand(rest, processIo);
   if (command === 'test') return testCommand(rest, processIo);
+  if (command === 'report') return reportCommand(rest, env, processIo);
   if (command !== 'serve') {
     process.stderr.write(`remediator: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
     return 2;

@@ -213,7 +213,7 @@ describe('the read API', () => {
   it('answers 405 in JSON for writes to the read API', async () => {
     const res = await request(server.url).delete('/api/v1/incidents/1').expect(405);
     expect(res.body).toMatchObject({ error: 'method_not_allowed' });
-    expect(res.headers.allow).toBe('GET, HEAD');
+    expect(res.headers.allow).toBe('GET, HEAD, PATCH');
   });
 
   it('exports open incidents by severity, every series present', async () => {

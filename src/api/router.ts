@@ -11,6 +11,7 @@ import type { WebhookAuthenticator } from '../receivers/auth';
 import type { Severity } from '../incidents/severity';
 import type { IncidentFilter, IncidentRecords } from '../journal/incident-records';
 import type { Logger } from '../logger';
+import { renderReportMarkdown, reportData } from '../incidents/report';
 import { incidentView, summaryView } from './views';
 
 /** One readiness check: `/readyz` is 200 only when every check is ok. */
@@ -77,7 +78,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
     });
   });
 
-  route(app, '/api/v1/incidents/:id').get((req, res) => {
+  route(app, '/api/v1/incidents/:id', ['GET', 'HEAD', 'PATCH']).get((req, res) => {
     const id = Number(req.params.id);
     const incident = Number.isSafeInteger(id) && id > 0 ? deps.records.get(id) : undefined;
     if (incident === undefined) {
@@ -105,6 +106,75 @@ export function createApiApp(deps: ApiDeps): express.Express {
     res.setHeader('WWW-Authenticate', deps.auth.challenge);
     res.status(401).json({ error: 'unauthorized', message: result.message });
   };
+
+  route(app, '/api/v1/incidents/:id/report').get((req, res) => {
+    const id = Number(req.params.id);
+    const incident = Number.isSafeInteger(id) && id > 0 ? deps.records.get(id) : undefined;
+    if (incident === undefined) {
+      res
+        .status(404)
+        .json({ error: 'not_found', message: `no incident ${JSON.stringify(req.params.id)}` });
+      return;
+    }
+    const report = reportData({
+      incident,
+      timeline: deps.records.timeline(id),
+      plans: deps.plans.forIncident(id),
+      remediations: deps.remediations.forIncident(id),
+      now: deps.clock.now().getTime(),
+    });
+    const format =
+      req.query.format ??
+      (req.accepts(['application/json', 'text/markdown']) === 'text/markdown'
+        ? 'markdown'
+        : 'json');
+    if (format === 'markdown') {
+      res.type('text/markdown; charset=utf-8').send(renderReportMarkdown(report));
+    } else if (format === 'json') {
+      res.json(report);
+    } else {
+      res.status(400).json({ error: 'invalid_query', message: 'format must be json or markdown' });
+    }
+  });
+
+  // The post-incident fields: what a human found and decided, for the report and the notices.
+  app.patch(
+    '/api/v1/incidents/:id',
+    requireAuth,
+    express.json({ limit: '64kb' }),
+    async (req, res) => {
+      const id = Number(req.params.id);
+      const incident = Number.isSafeInteger(id) && id > 0 ? deps.records.get(id) : undefined;
+      if (incident === undefined) {
+        res
+          .status(404)
+          .json({ error: 'not_found', message: `no incident ${JSON.stringify(req.params.id)}` });
+        return;
+      }
+      const edit = parseNarrative(req.body);
+      if (typeof edit === 'string') {
+        res.status(400).json({ error: 'invalid_body', message: edit });
+        return;
+      }
+      const now = deps.clock.now().getTime();
+      const updated = await deps.book.update(incident, (current) => ({
+        incident: { ...current, ...edit.set, updatedAt: now },
+        timeline: Object.entries(edit.set).map(([field, value]) => ({
+          at: now,
+          kind: 'narrative',
+          message: `${field === 'rootCause' ? 'Root cause' : 'Prevention'} recorded: ${value}`,
+        })),
+      }));
+      res.json(
+        incidentView(
+          updated,
+          deps.records.timeline(id),
+          deps.plans.forIncident(id),
+          deps.remediations.forIncident(id),
+        ),
+      );
+    },
+  );
 
   route(app, '/api/v1/incidents/:id/resolve', ['POST']).post(
     requireAuth,
@@ -191,6 +261,26 @@ function route(app: express.Express, path: string, allowed: readonly string[] = 
 }
 
 const MAX_LIMIT = 500;
+const MAX_NARRATIVE = 2000;
+
+/** `{ rootCause?, prevention? }`: non-empty strings of at most 2000 characters; nothing else. */
+function parseNarrative(
+  body: unknown,
+): { set: { rootCause?: string; prevention?: string } } | string {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return 'the body must be a JSON object';
+  const set: { rootCause?: string; prevention?: string } = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (key !== 'rootCause' && key !== 'prevention')
+      return `unknown field ${JSON.stringify(key)} (rootCause, prevention)`;
+    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_NARRATIVE) {
+      return `${key} must be a non-empty string of at most ${MAX_NARRATIVE} characters`;
+    }
+    set[key] = value.trim();
+  }
+  if (Object.keys(set).length === 0) return 'give rootCause, prevention or both';
+  return { set };
+}
 
 /** Query → filter, or the message of a 400. */
 function parseFilter(query: Record<string, unknown>): IncidentFilter | string {

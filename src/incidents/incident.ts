@@ -63,6 +63,10 @@ export interface Incident {
    * stays open after its alerts resolve, until a human resolves it.
    */
   readonly holdOpen?: string;
+  /** What a human found to be the cause (set through the incident API, for the report). */
+  readonly rootCause?: string;
+  /** What a human decided so that it does not happen again. */
+  readonly prevention?: string;
 }
 
 export const TIMELINE_KINDS = [

@@ -21,6 +21,8 @@ interface IncidentRow {
   updated_at: number;
   resolved_at: number | null;
   hold_open: string | null;
+  root_cause: string | null;
+  prevention: string | null;
 }
 
 interface AlertRow {
@@ -89,12 +91,13 @@ export class IncidentRecords {
   constructor(private readonly db: SqliteDatabase) {
     this.upsertIncident = db.prepare(`
       INSERT INTO incidents (id, group_key, receiver, group_labels, status, severity, severity_reasons,
-                             opened_at, updated_at, resolved_at, hold_open)
+                             opened_at, updated_at, resolved_at, hold_open, root_cause, prevention)
       VALUES (@id, @group_key, @receiver, @group_labels, @status, @severity, @severity_reasons,
-              @opened_at, @updated_at, @resolved_at, @hold_open)
+              @opened_at, @updated_at, @resolved_at, @hold_open, @root_cause, @prevention)
       ON CONFLICT (id) DO UPDATE SET status = excluded.status, severity = excluded.severity,
         severity_reasons = excluded.severity_reasons, updated_at = excluded.updated_at,
-        resolved_at = excluded.resolved_at, hold_open = excluded.hold_open`);
+        resolved_at = excluded.resolved_at, hold_open = excluded.hold_open,
+        root_cause = excluded.root_cause, prevention = excluded.prevention`);
     this.upsertAlert = db.prepare(`
       INSERT INTO alerts (incident_id, fingerprint, starts_at, status, labels, annotations, ends_at,
                           generator_url, first_seen_at, updated_at, resolved_at)
@@ -153,6 +156,8 @@ export class IncidentRecords {
       updated_at: incident.updatedAt,
       resolved_at: incident.resolvedAt ?? null,
       hold_open: incident.holdOpen ?? null,
+      root_cause: incident.rootCause ?? null,
+      prevention: incident.prevention ?? null,
     });
   }
 
@@ -320,6 +325,8 @@ export class IncidentRecords {
       updatedAt: row.updated_at,
       ...(row.resolved_at === null ? {} : { resolvedAt: row.resolved_at }),
       ...(row.hold_open === null ? {} : { holdOpen: row.hold_open }),
+      ...(row.root_cause === null ? {} : { rootCause: row.root_cause }),
+      ...(row.prevention === null ? {} : { prevention: row.prevention }),
       alerts,
     };
   }

@@ -69,6 +69,31 @@ export class Journal {
     return new Journal(path, db, options);
   }
 
+  /**
+   * Opens an existing journal for reading only, beside a running server (WAL lets both work):
+   * what `remediator report` uses. Refuses a journal whose schema is not this version's.
+   */
+  static openReadOnly(dataDir: string): Journal {
+    const path = join(dataDir, 'journal.db');
+    let db: SqliteDatabase;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+    } catch (err) {
+      throw new JournalError(`cannot open the journal at ${path}: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== MIGRATIONS.length) {
+      db.close();
+      throw new JournalError(
+        `the journal at ${path} has schema version ${version}, this remediator reads ${MIGRATIONS.length}: run this version's remediator serve on it first`,
+      );
+    }
+    return new Journal(path, db, { dataDir });
+  }
+
   get isOpen(): boolean {
     return !this.closed && this.db.open;
   }

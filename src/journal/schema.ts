@@ -125,6 +125,10 @@ export const MIGRATIONS: readonly string[] = [
     state      TEXT NOT NULL
   );
 
+  -- The post-incident fields a human fills in through the API.
+  ALTER TABLE incidents ADD COLUMN root_cause TEXT;
+  ALTER TABLE incidents ADD COLUMN prevention TEXT;
+
   -- Resolution notices sent, one per incident and sink.
   CREATE TABLE resolution_notices (
     incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
