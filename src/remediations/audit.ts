@@ -24,7 +24,7 @@ export function remediationEvent(input: {
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
     metadata: {
-      name: `${regarding.name}.${nanos.toString(16)}`.slice(0, 253),
+      name: eventName(regarding.name, nanos),
       namespace: regarding.namespace,
     },
     eventTime: new V1MicroTime(now),
@@ -42,6 +42,16 @@ export function remediationEvent(input: {
     },
     note: input.note.length > 1024 ? `${input.note.slice(0, 1021)}...` : input.note,
   };
+}
+
+/**
+ * client-go's `<regarding name>.<hex nanoseconds>`, with the name part shortened (never the
+ * time part, which keeps names distinct) to fit 253 characters, and not ending in `-` or `.`.
+ */
+export function eventName(name: string, nanos: bigint): string {
+  const suffix = nanos.toString(16);
+  const head = name.slice(0, 253 - 1 - suffix.length).replace(/[-.]+$/, '');
+  return `${head}.${suffix}`;
 }
 
 /** `restore-model` → `RestoreModel`, the CamelCase verb Events use (`Rollback`, `Scale`...). */

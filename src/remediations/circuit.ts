@@ -55,8 +55,17 @@ export function record(
 export function parseCircuit(text: string | undefined): Circuit {
   if (text === undefined) return CLOSED;
   try {
-    const value = JSON.parse(text) as Circuit;
-    return ['closed', 'open', 'half_open'].includes(value.state) ? value : CLOSED;
+    const value = JSON.parse(text) as Partial<Record<string, unknown>>;
+    const failures = value.failures;
+    if (typeof failures !== 'number' || !Number.isInteger(failures) || failures < 0) return CLOSED;
+    if (value.state === 'closed') return { state: 'closed', failures };
+    if (value.state === 'open' && typeof value.openedAt === 'number') {
+      return { state: 'open', failures, openedAt: value.openedAt };
+    }
+    if (value.state === 'half_open' && typeof value.trialStarted === 'boolean') {
+      return { state: 'half_open', failures, trialStarted: value.trialStarted };
+    }
+    return CLOSED;
   } catch {
     return CLOSED;
   }

@@ -42,7 +42,8 @@ export function dueRungs(
   const eligible = ladder.rungs
     .map((rung, index) => ({ index, rung }))
     .filter(({ index, rung }) => !notified.has(index) && incident.severity <= rung.minSeverity);
-  const due = eligible.filter(({ rung }) => open >= rung.afterMs);
+  // A rung with `after: 0s` is for the moment automation gives up, never for time alone.
+  const due = eligible.filter(({ rung }) => rung.afterMs > 0 && open >= rung.afterMs);
   if (reason !== 'unresolved' && due.length === 0 && eligible[0] !== undefined)
     due.push(eligible[0]);
   return due;

@@ -290,6 +290,12 @@ export class Executor {
           };
         }
       }
+      // The circuit is asked again, and a half-open trial claimed, only now that the step will
+      // really act: a trial skipped by a later gate must not hold the circuit half-open forever.
+      const circuitSkip = ctx.dryRun
+        ? undefined
+        : await this.circuitGate(plan.policy, ctx.now.getTime(), true);
+      if (circuitSkip !== undefined) return { outcome: { status: 'skipped', skip: circuitSkip } };
       const intentId = await this.journalIntent(
         plan,
         index,
@@ -338,14 +344,9 @@ export class Executor {
     }
     if (this.paused)
       return { code: 'paused', reason: 'remediation is paused (POST /api/v1/resume to resume)' };
-    const circuit = admit(this.circuits.get(plan.policy) ?? CLOSED, now, safety.circuitBreaker);
-    if (!circuit.allowed) {
-      return {
-        code: 'circuit_open',
-        reason: `policy ${plan.policy} failed ${circuit.circuit.failures} times in a row; its circuit breaker is open`,
-      };
-    }
-    await this.saveCircuit(plan.policy, circuit.circuit);
+    // Dry runs change nothing, so they neither open a circuit nor are stopped by one.
+    const circuit = ctx.dryRun ? undefined : await this.circuitGate(plan.policy, now, false);
+    if (circuit !== undefined) return circuit;
     const protectedNs = protectedNamespace(plan.target, safety);
     if (protectedNs !== undefined) return protectedNs;
     if (deps.kube === undefined || plan.target === undefined || action.targetKinds.length === 0)
@@ -519,7 +520,7 @@ export class Executor {
       deps.metrics.skips.inc({ policy: plan.policy, reason: outcome.skip.code });
     if (decision?.kind === 'act' && outcome.status !== 'skipped')
       await this.audit(decision, step.action, outcome, ctx);
-    if (outcome.status === 'failed') await this.recordRun(plan.policy, 'failure');
+    if (outcome.status === 'failed' && !ctx.dryRun) await this.recordRun(plan.policy, 'failure');
 
     if (verifyUntil !== undefined)
       this.scheduleVerification(remediationId, plan.id, verifyUntil - now);
@@ -734,6 +735,27 @@ export class Executor {
         `step ${intent.step + 1} (${intent.action}) of policy ${plan.policy} was interrupted by a restart and its effect cannot be told`,
       );
     }
+  }
+
+  /** The circuit gate; `claim` takes the half-open trial when the step is about to act. */
+  private async circuitGate(
+    policy: string,
+    now: number,
+    claim: boolean,
+  ): Promise<Skip | undefined> {
+    const circuit = admit(
+      this.circuits.get(policy) ?? CLOSED,
+      now,
+      this.deps.policies().safety.circuitBreaker,
+    );
+    if (!circuit.allowed) {
+      return {
+        code: 'circuit_open',
+        reason: `policy ${policy} failed ${circuit.circuit.failures} times in a row; its circuit breaker is open`,
+      };
+    }
+    if (claim) await this.saveCircuit(policy, circuit.circuit);
+    return undefined;
   }
 
   private async recordRun(policy: string, outcome: 'success' | 'failure'): Promise<void> {

@@ -26,6 +26,8 @@ export type LockResult =
  * The server never expires a Lease; expiry (`renewTime + leaseDurationSeconds`) is judged here.
  */
 export class LeaseStore {
+  private readonly held = new Set<string>();
+
   constructor(
     private readonly kube: KubePort,
     readonly namespace: string,
@@ -34,7 +36,37 @@ export class LeaseStore {
 
   /** Takes the per-target lock for `ttlMs`; a holder that died loses it once that passes. */
   async lock(target: RenderedTarget, ttlMs: number, now: Date): Promise<LockResult> {
-    const name = leaseName('lock', targetKey(target));
+    const name = lockName(targetKey(target));
+    // The Lease says which replica holds the lock; this set says which of its plans does.
+    if (this.held.has(name)) return { ok: false, holder: 'another plan of this replica' };
+    this.held.add(name);
+    try {
+      const result = await this.acquire(name, target, ttlMs, now);
+      if (!result.ok) this.held.delete(name);
+      return result.ok
+        ? {
+            ok: true,
+            release: async () => {
+              try {
+                await result.release();
+              } finally {
+                this.held.delete(name);
+              }
+            },
+          }
+        : result;
+    } catch (err) {
+      this.held.delete(name);
+      throw err;
+    }
+  }
+
+  private async acquire(
+    name: string,
+    target: RenderedTarget,
+    ttlMs: number,
+    now: Date,
+  ): Promise<LockResult> {
     const body = (existing?: V1Lease): V1Lease => ({
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -186,9 +218,21 @@ export function targetKey(target: RenderedTarget): string {
   return `${target.kind}/${target.namespace}/${target.name}`;
 }
 
-/** `remediator-<prefix>-<hash>`: a DNS-1123 name however long the target's names are. */
-export function leaseName(prefix: string, key: string): string {
-  return `remediator-${prefix}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+/**
+ * `remediator-attempts-<policy>-<hash>`: a policy's record for one target, a DNS label however
+ * long the target's names are (policy names are at most 63 characters).
+ */
+export function leaseName(policy: string, key: string): string {
+  return `remediator-attempts-${policy}-${hash(key)}`;
+}
+
+/** `remediator-lock-<hash>`: never a record's name, whatever a policy is called. */
+export function lockName(key: string): string {
+  return `remediator-lock-${hash(key)}`;
+}
+
+function hash(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
 function expired(lease: V1Lease, now: Date): boolean {

@@ -1,0 +1,451 @@
+import type { V1Lease } from '@kubernetes/client-node';
+
+import type { ClientNodeKube } from '../../src/kube/adapter';
+import type { KubePort } from '../../src/kube/port';
+import type { RenderedTarget } from '../../src/policies/planner';
+import { leaseName, LeaseStore, lockName, targetKey } from '../../src/remediations/leases';
+import type { FakeKube, KubeObject } from '../support/fake-kube';
+import { HOUR, NOW, startKube, WEB } from './support';
+
+const NS = 'remediator';
+const LEASES = `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases`;
+const MINUTE = 60_000;
+const TTL = 5 * MINUTE;
+const COOLDOWN = 10 * MINUTE;
+const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const at = (ms: number) => new Date(NOW.getTime() + ms);
+
+/**
+ * The adapter, with every `readLease` held back until `readers` reads are in: the stores that
+ * share it all read the same state before any of them writes, so the race is certain.
+ */
+function racing(kube: KubePort, readers: number): KubePort {
+  let waiting: (() => void)[] = [];
+  const readLease = async (namespace: string, name: string): Promise<V1Lease> => {
+    try {
+      return await kube.readLease(namespace, name);
+    } finally {
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        if (waiting.length === readers) {
+          for (const release of waiting) release();
+          waiting = [];
+        }
+      });
+    }
+  };
+  return new Proxy(kube, {
+    get(target, property, receiver) {
+      if (property === 'readLease') return readLease;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('LeaseStore', () => {
+  let fake: FakeKube;
+  let kube: ClientNodeKube;
+  let a: LeaseStore;
+  let b: LeaseStore;
+
+  beforeEach(async () => {
+    ({ fake, kube } = await startKube());
+    a = new LeaseStore(kube, NS, 'remediator-a');
+    b = new LeaseStore(kube, NS, 'remediator-b');
+  });
+
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  const lockNameOf = (target: RenderedTarget = WEB) => lockName(targetKey(target));
+  const recordName = (policy: string, target: RenderedTarget = WEB) =>
+    leaseName(policy, targetKey(target));
+  const stored = (name: string): KubeObject =>
+    fake.get('coordination.k8s.io/v1', 'Lease', NS, name);
+  const leaseWrites = () => fake.writes().filter((r) => r.path.startsWith(LEASES));
+
+  describe('lock', () => {
+    it('creates a Lease in its own namespace naming the holder, with 6-digit MicroTimes and labels', async () => {
+      const now = new Date('2024-05-01T10:00:00.123Z');
+      const lock = await a.lock(WEB, TTL, now);
+      expect(lock.ok).toBe(true);
+
+      const lease = stored(lockNameOf());
+      expect(lease.metadata.namespace).toBe(NS);
+      expect(lease.metadata.labels).toEqual({
+        'app.kubernetes.io/managed-by': 'remediator',
+        'remediator.dev/lease': 'lock',
+      });
+      expect(lease.metadata.annotations).toEqual({ 'remediator.dev/target': 'Deployment/ns/web' });
+      expect(lease.spec).toEqual({
+        holderIdentity: 'remediator-a',
+        leaseDurationSeconds: 300,
+        acquireTime: '2024-05-01T10:00:00.123000Z',
+        renewTime: '2024-05-01T10:00:00.123000Z',
+        leaseTransitions: 0,
+      });
+      expect(leaseWrites().map((w) => `${w.method} ${w.path} ${w.status}`)).toEqual([
+        `POST ${LEASES} 201`,
+      ]);
+      const body = leaseWrites()[0]?.body as KubeObject;
+      expect(body.spec.acquireTime).toMatch(MICRO_TIME);
+      expect(body.spec.renewTime).toMatch(MICRO_TIME);
+    });
+
+    it('rounds a TTL up to whole seconds, and to at least one', async () => {
+      await a.lock(WEB, 1_500, NOW);
+      await b.lock({ ...WEB, name: 'api' }, 0, NOW);
+      expect(stored(lockNameOf()).spec.leaseDurationSeconds).toBe(2);
+      expect(stored(lockNameOf({ ...WEB, name: 'api' })).spec.leaseDurationSeconds).toBe(1);
+    });
+
+    it('refuses a second holder while the first holder is within its TTL, writing nothing', async () => {
+      expect((await a.lock(WEB, TTL, NOW)).ok).toBe(true);
+      fake.resetRequests();
+      for (const now of [NOW, at(TTL - 1)]) {
+        expect(await b.lock(WEB, TTL, now)).toEqual({ ok: false, holder: 'remediator-a' });
+      }
+      expect(leaseWrites()).toEqual([]);
+      expect(stored(lockNameOf()).spec.holderIdentity).toBe('remediator-a');
+    });
+
+    it('keeps locks on different targets apart', async () => {
+      expect((await a.lock(WEB, TTL, NOW)).ok).toBe(true);
+      expect((await b.lock({ ...WEB, name: 'api' }, TTL, NOW)).ok).toBe(true);
+      expect((await b.lock({ ...WEB, namespace: 'other' }, TTL, NOW)).ok).toBe(true);
+      expect((await b.lock({ kind: 'Pod', namespace: 'ns', name: 'web' }, TTL, NOW)).ok).toBe(true);
+    });
+
+    it('lets another holder take over an expired lock, counting the transition', async () => {
+      expect((await a.lock(WEB, TTL, NOW)).ok).toBe(true);
+      const before = stored(lockNameOf());
+      const takeover = await b.lock(WEB, TTL, at(TTL));
+      expect(takeover.ok).toBe(true);
+      const after = stored(lockNameOf());
+      expect(after.spec).toMatchObject({
+        holderIdentity: 'remediator-b',
+        acquireTime: '2024-05-01T10:05:00.000000Z',
+        renewTime: '2024-05-01T10:05:00.000000Z',
+        leaseTransitions: 1,
+      });
+      expect(after.metadata.uid).toBe(before.metadata.uid);
+      expect(after.metadata.resourceVersion).not.toBe(before.metadata.resourceVersion);
+    });
+
+    it('leaves the new holder in place when a holder that lost its lock releases it', async () => {
+      const first = await a.lock(WEB, TTL, NOW);
+      expect((await b.lock(WEB, TTL, at(TTL + 1))).ok).toBe(true);
+      if (!first.ok) throw new Error('expected the first lock');
+      await first.release();
+      expect(stored(lockNameOf()).spec.holderIdentity).toBe('remediator-b');
+      expect(await a.lock(WEB, TTL, at(TTL + 2))).toEqual({ ok: false, holder: 'remediator-b' });
+    });
+
+    it('is free for another holder at once after a release', async () => {
+      const lock = await a.lock(WEB, TTL, NOW);
+      if (!lock.ok) throw new Error('expected the lock');
+      await lock.release();
+      expect(stored(lockNameOf()).spec).toMatchObject({
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+      });
+      const next = await b.lock(WEB, TTL, NOW);
+      expect(next.ok).toBe(true);
+      expect(stored(lockNameOf()).spec).toMatchObject({
+        holderIdentity: 'remediator-b',
+        leaseDurationSeconds: 300,
+        leaseTransitions: 1,
+      });
+    });
+
+    it('gives the lock to exactly one of two replicas asking at once for a new target', async () => {
+      const shared = racing(kube, 2);
+      const results = await Promise.all([
+        new LeaseStore(shared, NS, 'remediator-a').lock(WEB, TTL, NOW),
+        new LeaseStore(shared, NS, 'remediator-b').lock(WEB, TTL, NOW),
+      ]);
+      expect(results.filter((r) => r.ok)).toHaveLength(1);
+      expect(results.find((r) => !r.ok)).toEqual({ ok: false, holder: 'another replica' });
+      const winner = results[0].ok ? 'remediator-a' : 'remediator-b';
+      expect(stored(lockNameOf()).spec.holderIdentity).toBe(winner);
+      expect(
+        leaseWrites()
+          .map((w) => w.status)
+          .sort(),
+      ).toEqual([201, 409]);
+    });
+
+    it('gives the lock to exactly one of two replicas asking at once for a released target', async () => {
+      const lock = await a.lock(WEB, TTL, NOW);
+      if (!lock.ok) throw new Error('expected the lock');
+      await lock.release();
+      fake.resetRequests();
+      const shared = racing(kube, 2);
+      const results = await Promise.all([
+        new LeaseStore(shared, NS, 'remediator-a').lock(WEB, TTL, at(1_000)),
+        new LeaseStore(shared, NS, 'remediator-b').lock(WEB, TTL, at(1_000)),
+      ]);
+      expect(results.map((r) => r.ok).sort()).toEqual([false, true]);
+      expect(
+        leaseWrites()
+          .map((w) => `${w.method} ${w.status}`)
+          .sort(),
+      ).toEqual(['PUT 200', 'PUT 409']);
+    });
+
+    it('gives the lock to exactly one of two plans in the same replica asking at once', async () => {
+      const shared = new LeaseStore(kube, NS, 'remediator-a');
+      const results = await Promise.all([shared.lock(WEB, TTL, NOW), shared.lock(WEB, TTL, NOW)]);
+      expect(results.map((r) => r.ok).sort()).toEqual([false, true]);
+    });
+
+    // LeaseStore's contract: "a lock per target, so that two replicas (or two policies) never
+    // act on one object at once". A holder that finds its own identity on a valid lock renews it.
+    // The executor runs up to 4 steps at once, so two plans of one replica can reach one target.
+    it('refuses a second lock on a target this same replica already holds', async () => {
+      const first = await a.lock(WEB, TTL, NOW);
+      expect(first.ok).toBe(true);
+      const second = await a.lock(WEB, TTL, at(1_000));
+      expect(second.ok).toBe(false);
+    });
+
+    it('rethrows a failure other than a lost race', async () => {
+      fake.fault({ method: 'POST', pathPrefix: LEASES, status: 403, times: 1 });
+      await expect(a.lock(WEB, TTL, NOW)).rejects.toMatchObject({ reason: 'forbidden' });
+    });
+  });
+
+  describe('recordAttempt', () => {
+    it('creates the record on the first attempt, with the cooldown as its duration', async () => {
+      expect(await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN)).toBe(true);
+      const lease = stored(recordName('web-errors'));
+      expect(lease.metadata.labels).toEqual({
+        'app.kubernetes.io/managed-by': 'remediator',
+        'remediator.dev/lease': 'record',
+        'remediator.dev/policy': 'web-errors',
+        'remediator.dev/target-namespace': 'ns',
+      });
+      expect(lease.metadata.annotations).toEqual({
+        'remediator.dev/target': 'Deployment/ns/web',
+        'remediator.dev/attempts': JSON.stringify([NOW.getTime()]),
+      });
+      expect(lease.spec).toEqual({
+        holderIdentity: 'remediator-a',
+        leaseDurationSeconds: 600,
+        acquireTime: '2024-05-01T10:00:00.000000Z',
+        renewTime: '2024-05-01T10:00:00.000000Z',
+        leaseTransitions: 0,
+      });
+      expect(leaseWrites().map((w) => `${w.method} ${w.status}`)).toEqual(['POST 201']);
+    });
+
+    it('updates the same record on later attempts, keeping when it was first acquired', async () => {
+      await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN);
+      const before = stored(recordName('web-errors'));
+      expect(await b.recordAttempt('web-errors', WEB, at(15 * MINUTE), 20 * MINUTE)).toBe(true);
+      const after = stored(recordName('web-errors'));
+      expect(after.metadata.uid).toBe(before.metadata.uid);
+      expect(JSON.parse(after.metadata.annotations['remediator.dev/attempts'])).toEqual([
+        NOW.getTime(),
+        NOW.getTime() + 15 * MINUTE,
+      ]);
+      expect(after.spec).toMatchObject({
+        holderIdentity: 'remediator-b',
+        leaseDurationSeconds: 1200,
+        acquireTime: '2024-05-01T10:00:00.000000Z',
+        renewTime: '2024-05-01T10:15:00.000000Z',
+      });
+      expect(leaseWrites().map((w) => `${w.method} ${w.status}`)).toEqual(['POST 201', 'PUT 200']);
+    });
+
+    it('drops attempts older than a week from the record', async () => {
+      await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN);
+      await a.recordAttempt('web-errors', WEB, at(6 * 24 * HOUR), COOLDOWN);
+      await a.recordAttempt('web-errors', WEB, at(8 * 24 * HOUR), COOLDOWN);
+      expect((await a.attempts('web-errors', WEB)).attempts).toEqual([
+        NOW.getTime() + 6 * 24 * HOUR,
+        NOW.getTime() + 8 * 24 * HOUR,
+      ]);
+    });
+
+    it('answers false to the replica that loses a race to create the record', async () => {
+      const shared = racing(kube, 2);
+      const results = await Promise.all([
+        new LeaseStore(shared, NS, 'remediator-a').recordAttempt('web-errors', WEB, NOW, COOLDOWN),
+        new LeaseStore(shared, NS, 'remediator-b').recordAttempt(
+          'web-errors',
+          WEB,
+          at(1),
+          COOLDOWN,
+        ),
+      ]);
+      expect(results.sort()).toEqual([false, true]);
+      expect((await a.attempts('web-errors', WEB)).attempts).toHaveLength(1);
+    });
+
+    it('answers false to the replica that loses a race to update the record', async () => {
+      await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN);
+      const shared = racing(kube, 2);
+      const later = at(HOUR);
+      const results = await Promise.all([
+        new LeaseStore(shared, NS, 'remediator-a').recordAttempt(
+          'web-errors',
+          WEB,
+          later,
+          COOLDOWN,
+        ),
+        new LeaseStore(shared, NS, 'remediator-b').recordAttempt(
+          'web-errors',
+          WEB,
+          later,
+          COOLDOWN,
+        ),
+      ]);
+      expect(results.sort()).toEqual([false, true]);
+      expect((await a.attempts('web-errors', WEB)).attempts).toEqual([
+        NOW.getTime(),
+        later.getTime(),
+      ]);
+    });
+
+    it('rethrows a failure other than a lost race', async () => {
+      await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN);
+      fake.fault({ method: 'PUT', pathPrefix: LEASES, status: 403, times: 1 });
+      await expect(a.recordAttempt('web-errors', WEB, at(HOUR), COOLDOWN)).rejects.toMatchObject({
+        reason: 'forbidden',
+      });
+    });
+
+    // leaseName('lock', …) is both the lock and the record of a policy named `lock` (a valid
+    // policy name): the record overwrites the lock and its release then fails with a 409.
+    it('keeps the record of a policy named "lock" apart from the target lock', async () => {
+      const lock = await a.lock(WEB, TTL, NOW);
+      if (!lock.ok) throw new Error('expected the lock');
+      expect(await a.recordAttempt('lock', WEB, NOW, HOUR)).toBe(true);
+      await lock.release();
+      expect((await b.lock(WEB, TTL, at(1_000))).ok).toBe(true);
+    });
+  });
+
+  describe('attempts', () => {
+    it('reads no attempts for a target never acted on', async () => {
+      expect(await a.attempts('web-errors', WEB)).toEqual({ attempts: [] });
+    });
+
+    it('reads the attempts of one policy on one target, oldest first', async () => {
+      await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN);
+      await b.recordAttempt('web-errors', WEB, at(20 * MINUTE), COOLDOWN);
+      await a.recordAttempt('other-policy', WEB, at(30 * MINUTE), COOLDOWN);
+      await a.recordAttempt('web-errors', { ...WEB, name: 'api' }, at(40 * MINUTE), COOLDOWN);
+      expect(await b.attempts('web-errors', WEB)).toEqual({
+        attempts: [NOW.getTime(), NOW.getTime() + 20 * MINUTE],
+      });
+    });
+
+    it.each([
+      ['not JSON', 'yesterday'],
+      ['not a list', '{"at":1}'],
+    ])('reads an attempts annotation that is %s as no attempts', async (_name, value) => {
+      fake.seed({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name: recordName('web-errors'),
+          namespace: NS,
+          annotations: { 'remediator.dev/attempts': value },
+        },
+        spec: {},
+      });
+      expect(await a.attempts('web-errors', WEB)).toEqual({ attempts: [] });
+    });
+
+    it('keeps only numbers from the annotation, sorted', async () => {
+      fake.seed({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name: recordName('web-errors'),
+          namespace: NS,
+          annotations: { 'remediator.dev/attempts': '[30, "20", 10, null]' },
+        },
+        spec: {},
+      });
+      expect(await a.attempts('web-errors', WEB)).toEqual({ attempts: [10, 30] });
+    });
+  });
+
+  describe('recentAttempts', () => {
+    const API: RenderedTarget = { kind: 'Deployment', namespace: 'other', name: 'api' };
+
+    beforeEach(async () => {
+      await a.recordAttempt('web-errors', WEB, at(-50 * MINUTE), COOLDOWN);
+      await b.recordAttempt('web-errors', WEB, at(-10 * MINUTE), COOLDOWN);
+      await a.recordAttempt('web-latency', WEB, at(-5 * MINUTE), COOLDOWN);
+      await b.recordAttempt('web-errors', API, at(-20 * MINUTE), COOLDOWN);
+      // Neither a lock nor another remediator's records count.
+      await a.lock(WEB, TTL, NOW);
+      await new LeaseStore(kube, 'staging', 'remediator-s').recordAttempt(
+        'web-errors',
+        WEB,
+        at(-MINUTE),
+        COOLDOWN,
+      );
+    });
+
+    it.each([
+      ['ns', 30 * MINUTE, { cluster: 3, namespace: 2 }],
+      ['ns', HOUR, { cluster: 4, namespace: 3 }],
+      ['other', 30 * MINUTE, { cluster: 3, namespace: 1 }],
+      ['other', 15 * MINUTE, { cluster: 2, namespace: 0 }],
+      ['empty', HOUR, { cluster: 4, namespace: 0 }],
+      ['ns', MINUTE, { cluster: 0, namespace: 0 }],
+    ])(
+      'counts attempts across policies and replicas in namespace %s within %d ms',
+      async (namespace, windowMs, expected) => {
+        expect(await a.recentAttempts(namespace, windowMs, NOW)).toEqual(expected);
+      },
+    );
+
+    it('leaves out an attempt exactly the window old', async () => {
+      expect(await a.recentAttempts('ns', 10 * MINUTE, NOW)).toEqual({
+        cluster: 1,
+        namespace: 1,
+      });
+    });
+  });
+
+  describe('Lease names', () => {
+    const long = (c: string, n: number) => c.repeat(n);
+    const TARGETS: [string, RenderedTarget][] = [
+      ['a 253-character name', { kind: 'Deployment', namespace: 'ns', name: long('w', 253) }],
+      [
+        'a 63-character namespace and a dotted 253-character name',
+        { kind: 'Pod', namespace: long('n', 63), name: `${long('a', 126)}.${long('b', 126)}` },
+      ],
+    ];
+
+    it.each(TARGETS)('are DNS labels the server accepts for %s', async (_name, target) => {
+      const policy = long('p', 63);
+      expect((await a.lock(target, TTL, NOW)).ok).toBe(true);
+      expect(await a.recordAttempt(policy, target, NOW, COOLDOWN)).toBe(true);
+      for (const name of [lockNameOf(target), recordName(policy, target)]) {
+        expect(name).toMatch(DNS_LABEL);
+        expect(name.length).toBeLessThanOrEqual(253);
+        expect(stored(name)).toBeDefined();
+      }
+      expect(await a.attempts(policy, target)).toEqual({ attempts: [NOW.getTime()] });
+    });
+
+    it('differ for long targets that differ only in their last character', async () => {
+      const first: RenderedTarget = { ...WEB, name: `${long('w', 252)}a` };
+      const second: RenderedTarget = { ...WEB, name: `${long('w', 252)}b` };
+      expect(lockNameOf(first)).not.toBe(lockNameOf(second));
+      expect((await a.lock(first, TTL, NOW)).ok).toBe(true);
+      expect((await b.lock(second, TTL, NOW)).ok).toBe(true);
+    });
+  });
+});
