@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The end-to-end suite needs Prometheus and Alertmanager and takes minutes: npm run test:e2e.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/'],
   // Some suites start real servers and child processes; each bounds its own waits.
   testTimeout: 30_000,
   transform: {
