@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors';
+import { durationMs } from './policies/compile';
+import { durationSchema } from './remediations/action';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import type { WebhookCredentials } from './receivers/auth';
 
@@ -89,6 +91,15 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       '`full`: every answered webhook survives a power cut; `normal`: survives a crash of the process only, for faster disks-less setups.',
   },
   {
+    name: 'retention',
+    flag: 'retention',
+    env: 'REMEDIATOR_RETENTION',
+    type: 'string',
+    default: '30d',
+    description:
+      'How long resolved incidents (with their alerts, timeline, plans and steps) stay in the journal; open incidents are never pruned.',
+  },
+  {
     name: 'namespace',
     flag: 'namespace',
     env: 'REMEDIATOR_NAMESPACE',
@@ -155,6 +166,7 @@ export interface ServeConfig {
   readonly maxBodyBytes: number;
   readonly logLevel: LogLevel;
   readonly journalSync: 'full' | 'normal';
+  readonly retentionMs: number;
   readonly namespace?: string;
   readonly instance?: string;
   readonly credentials: WebhookCredentials;
@@ -236,6 +248,13 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
   };
 
   const port = integer('port', 0, 65535);
+  const retention = raw(option('retention'));
+  const retentionMs = parseDuration(retention?.value ?? '');
+  if (retentionMs === undefined || retentionMs < 60_000) {
+    problems.push(
+      `${retention?.from ?? 'retention'}: ${JSON.stringify(retention?.value)} is not a duration of at least 1m (e.g. 7d, 720h)`,
+    );
+  }
   const maxBody = raw(option('maxBodyBytes'));
   const maxBodyBytes = parseByteSize(maxBody?.value ?? '');
   if (maxBodyBytes === undefined) {
@@ -293,6 +312,7 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     maxBodyBytes: maxBodyBytes ?? 0,
     logLevel: oneOf('logLevel', LOG_LEVELS),
     journalSync: oneOf('journalSync', ['full', 'normal'] as const),
+    retentionMs: retentionMs ?? 0,
     ...(text('namespace') === undefined ? {} : { namespace: text('namespace') }),
     ...(text('instance') === undefined ? {} : { instance: text('instance') }),
     credentials: {
@@ -306,6 +326,12 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
   if (problems.length > 0)
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;
+}
+
+/** `30d`, `720h`, `1h30m` (units largest first, as in policies) → milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  if (!new RegExp(durationSchema.pattern).test(text)) return undefined;
+  return durationMs(text);
 }
 
 /** `4194304`, `512KiB`, `4MiB`, `1GiB` (also `KB`/`MB` as powers of 1000) → bytes. */

@@ -23,6 +23,7 @@ import { IncidentRecords } from './journal/incident-records';
 import { Journal } from './journal/journal';
 import { PlanRecords } from './journal/plan-records';
 import { RemediationRecords } from './journal/remediation-records';
+import { pruneResolved } from './journal/retention';
 import { ClientNodeKube, loadKubeConfig } from './kube/adapter';
 import { defaultNamespace, findKubeCredentials } from './kube/credentials';
 import { createLogger, type Logger } from './logger';
@@ -61,6 +62,8 @@ export interface ServeOptions {
   concurrency?: number;
   /** How often open incidents are checked against the escalation ladders; default 30 s. */
   escalationCheckMs?: number;
+  /** How often resolved incidents past retention are pruned; default hourly. */
+  retentionCheckMs?: number;
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
 }
 
@@ -131,7 +134,9 @@ export async function serve(
     severity: () => policies.policies.severity,
   });
   metrics.bindOpenIncidents(() => book.openCounts());
-  metrics.initPolicies(policies.policies.policies);
+  metrics.bindJournalSize(() => journal.sizeBytes());
+  metrics.dryRun.set(dryRun ? 1 : 0);
+  metrics.initPolicies(policies.policies);
   metrics.policyLastReloadSuccessful.set(1);
   metrics.policyLastReloadSuccessTime.set(clock.now().getTime() / 1000);
 
@@ -139,8 +144,9 @@ export async function serve(
     kubeconfig === undefined
       ? undefined
       : new ClientNodeKube(kubeconfig, {
-          onRequest: (verb, outcome) => {
+          onRequest: (verb, outcome, seconds) => {
             metrics.kubeRequests.inc({ verb, outcome });
+            metrics.kubeRequestDuration.observe({ verb }, seconds);
           },
           onRetry: (what, err, waitMs) => {
             logger.warn('Kubernetes request will be retried', {
@@ -155,8 +161,8 @@ export async function serve(
     env,
     clock,
     logger,
-    onDelivery: (_sink, outcome) => {
-      metrics.notifications.inc({ template: outcome.template, result: outcome.result });
+    onDelivery: (sink, outcome) => {
+      metrics.notifications.inc({ sink, template: outcome.template, result: outcome.result });
     },
   });
   const escalator = new Escalator({
@@ -209,13 +215,33 @@ export async function serve(
   void executor.recover();
   await planning.recover();
   const stopEscalationChecks = escalator.start(options.escalationCheckMs ?? 30_000);
+  const prune = (): void => {
+    const cutoff = clock.now().getTime() - config.retentionMs;
+    pruneResolved(journal, cutoff).then(
+      (count) => {
+        book.forgetResolvedBefore(cutoff);
+        metrics.journalPruned.inc(count);
+        if (count > 0)
+          logger.info('retention pruned resolved incidents', {
+            count,
+            sizeBytes: journal.sizeBytes(),
+          });
+      },
+      (err: unknown) => {
+        logger.error('retention failed', { error: describeError(err) });
+      },
+    );
+  };
+  prune();
+  const pruning = setInterval(prune, options.retentionCheckMs ?? 3_600_000);
+  pruning.unref();
 
   const onReload = (result: ReturnType<PolicyStore['reload']>, trigger: string): void => {
     if (result.outcome === 'loaded') {
       metrics.policyReloads.inc({ result: 'success' });
       metrics.policyLastReloadSuccessful.set(1);
       metrics.policyLastReloadSuccessTime.set(clock.now().getTime() / 1000);
-      metrics.initPolicies(result.policySet.policies);
+      metrics.initPolicies(result.policySet);
       logger.info('policies reloaded', {
         trigger,
         file: result.policySet.source,
@@ -293,6 +319,7 @@ export async function serve(
   } catch (err) {
     stopWatching();
     stopEscalationChecks();
+    clearInterval(pruning);
     executor.close();
     journal.close();
     throw err;
@@ -335,6 +362,7 @@ export async function serve(
           server.closeIdleConnections();
         });
         stopEscalationChecks();
+        clearInterval(pruning);
         await planning.idle();
         executor.close();
         await executor.idle();

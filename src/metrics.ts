@@ -64,6 +64,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
     }
   }
 
+  let journalSizeSource: () => number = () => 0;
   let openIncidentsSource: () => Readonly<Record<SeverityLabel, number>> = () => ({
     sev1: 0,
     sev2: 0,
@@ -220,15 +221,60 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
     }),
     notifications: new Counter({
       name: 'remediator_notifications_total',
-      help: 'Notifications sent to sinks, by message template and result.',
-      labelNames: ['template', 'result'],
+      help: 'Notifications sent, by sink, message template and result.',
+      labelNames: ['sink', 'template', 'result'],
+      registers: [registry],
+    }),
+    kubeRequestDuration: new Histogram({
+      name: 'remediator_kube_request_duration_seconds',
+      help: 'Time one Kubernetes API request (one attempt) took, by verb.',
+      labelNames: ['verb'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    dryRun: new Gauge({
+      name: 'remediator_dry_run',
+      help: '1 when remediator runs in dry-run mode (by flag, or because it found no Kubernetes credentials).',
+      registers: [registry],
+    }),
+    stepsInFlight: new Gauge({
+      name: 'remediator_remediation_steps_in_flight',
+      help: 'Remediation steps running or waiting for a slot now.',
+      registers: [registry],
+    }),
+    verificationsPending: new Gauge({
+      name: 'remediator_verifications_pending',
+      help: 'Applied steps whose verify window is still open.',
+      registers: [registry],
+    }),
+    journalSize: new Gauge({
+      name: 'remediator_journal_size_bytes',
+      help: 'Size of the journal on disk (database and write-ahead log).',
+      registers: [registry],
+      collect() {
+        this.set(journalSizeSource());
+      },
+    }),
+    journalPruned: new Counter({
+      name: 'remediator_journal_pruned_incidents_total',
+      help: 'Resolved incidents deleted from the journal by retention.',
       registers: [registry],
     }),
     /** Creates every per-policy series at zero, so dashboards see a policy before it first acts. */
-    initPolicies(
-      policies: readonly { name: string; steps: readonly { action: string }[] }[],
-    ): void {
+    initPolicies({
+      policies,
+      sinks,
+    }: {
+      policies: readonly { name: string; steps: readonly { action: string }[] }[];
+      sinks: Readonly<Record<string, unknown>>;
+    }): void {
       metrics.policiesLoaded.set(policies.length);
+      for (const sink of Object.keys(sinks)) {
+        for (const template of ['status-update', 'resolution-notice']) {
+          for (const result of NOTIFICATION_RESULTS)
+            metrics.notifications.inc({ sink, template, result }, 0);
+        }
+      }
       for (const policy of policies) {
         metrics.policyMatches.inc({ policy: policy.name }, 0);
         const first = policy.steps[0]?.action;
@@ -245,6 +291,9 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
         // A circuit already open keeps its value; a new policy starts closed.
         metrics.circuitOpen.inc({ policy: policy.name }, 0);
       }
+    },
+    bindJournalSize(source: () => number): void {
+      journalSizeSource = source;
     },
     /** Lets the incident book report open incidents at scrape time, so the gauge cannot drift. */
     bindOpenIncidents(source: () => Readonly<Record<SeverityLabel, number>>): void {
@@ -265,9 +314,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
       metrics.kubeRequests.inc({ verb, outcome }, 0);
   }
   for (const reason of ESCALATION_REASONS) metrics.escalations.inc({ reason }, 0);
-  for (const template of ['status-update', 'resolution-notice']) {
-    for (const result of NOTIFICATION_RESULTS) metrics.notifications.inc({ template, result }, 0);
-  }
+  for (const verb of KUBE_VERBS) metrics.kubeRequestDuration.zero({ verb });
   metrics.paused.set(0);
   for (const severity of SEVERITY_LABELS) {
     metrics.incidentsOpened.inc({ severity }, 0);

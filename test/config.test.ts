@@ -25,6 +25,7 @@ describe('remediator serve configuration', () => {
       maxBodyBytes: 4 * 1024 * 1024,
       logLevel: 'info',
       journalSync: 'full',
+      retentionMs: 30 * 24 * 3600_000,
       credentials: {},
       credentialSources: [],
     });
@@ -94,6 +95,20 @@ describe('remediator serve configuration', () => {
         '  REMEDIATOR_DRY_RUN: "maybe" is not a boolean (true or false)',
         '  --log-level: "loud" must be one of error, warn, info, debug',
       ].join('\n'),
+    );
+  });
+
+  it.each([
+    ['7d', 7 * 24 * 3600_000],
+    ['720h', 720 * 3600_000],
+    ['1h30m', 5_400_000],
+  ])('reads the retention %s', (text, ms) => {
+    expect(parse(['--retention', text]).retentionMs).toBe(ms);
+  });
+
+  it.each(['30', '30s', '1m1h', 'forever'])('refuses the retention %j', (text) => {
+    expect(() => parse([], { REMEDIATOR_RETENTION: text })).toThrow(
+      `REMEDIATOR_RETENTION: ${JSON.stringify(text)} is not a duration of at least 1m (e.g. 7d, 720h)`,
     );
   });
 

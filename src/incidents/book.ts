@@ -133,6 +133,14 @@ export class IncidentBook {
     return next;
   }
 
+  /** Forgets cached incidents resolved before `cutoff`: retention has deleted them. */
+  forgetResolvedBefore(cutoff: number): void {
+    for (const [groupKey, incident] of this.cache) {
+      if (incident?.resolvedAt !== undefined && incident.resolvedAt < cutoff)
+        this.cache.delete(groupKey);
+    }
+  }
+
   /** Open incidents by severity, for the `remediator_incidents_open` gauge. */
   openCounts(): Record<'sev1' | 'sev2' | 'sev3' | 'sev4', number> {
     const counts = this.deps.records.openCounts();

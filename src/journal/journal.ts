@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describeError, JournalError } from '../errors';
@@ -56,6 +56,11 @@ export class Journal {
     try {
       mkdirSync(options.dataDir, { recursive: true });
       db = new Database(path);
+      // Pages freed by retention go back to the file system (incremental vacuum), which can
+      // only be chosen before the first table exists.
+      if ((db.pragma('user_version', { simple: true }) as number) === 0) {
+        db.pragma('auto_vacuum = INCREMENTAL');
+      }
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
       db.pragma('foreign_keys = ON');
@@ -160,6 +165,19 @@ export class Journal {
         item.reject(outcome?.err ?? new JournalError('journal write was not run'));
       }
     });
+  }
+
+  /** Bytes on disk: the database and its write-ahead log. */
+  sizeBytes(): number {
+    let total = 0;
+    for (const file of [this.path, `${this.path}-wal`]) {
+      try {
+        total += statSync(file).size;
+      } catch {
+        // No WAL file right after a checkpoint.
+      }
+    }
+    return total;
   }
 
   /** Commits what is pending, then closes the database. */

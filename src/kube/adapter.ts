@@ -41,8 +41,8 @@ export interface AdapterOptions {
   retryDeps?: RetryDeps;
   /** One request's own timeout (a retry may follow); default 10 s. */
   requestTimeoutMs?: number;
-  /** Every attempt's outcome, for `remediator_kube_requests_total{verb,outcome}`. */
-  onRequest?: (verb: KubeVerb, outcome: 'success' | KubeErrorReason) => void;
+  /** Every attempt's outcome and duration, for `remediator_kube_requests_total{verb,outcome}`. */
+  onRequest?: (verb: KubeVerb, outcome: 'success' | KubeErrorReason, seconds: number) => void;
   /** Every failure that will be retried. */
   onRetry?: (what: string, err: KubeError, waitMs: number) => void;
 }
@@ -272,13 +272,15 @@ export class ClientNodeKube implements KubePort {
   ): Promise<T> {
     const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
     const attempt = async (): Promise<T> => {
+      const started = performance.now();
+      const seconds = (): number => (performance.now() - started) / 1000;
       try {
         const result = await request(requestOptions(timeoutMs, contentType));
-        this.options.onRequest?.(verb, 'success');
+        this.options.onRequest?.(verb, 'success', seconds());
         return result;
       } catch (err) {
         const mapped = toKubeError(err, what);
-        this.options.onRequest?.(verb, mapped.reason);
+        this.options.onRequest?.(verb, mapped.reason, seconds());
         throw mapped;
       }
     };

@@ -182,7 +182,7 @@ export class Escalator {
     const { deps } = this;
     let message: string;
     if (deps.dryRun) {
-      deps.metrics.notifications.inc({ template, result: 'dry_run' });
+      deps.metrics.notifications.inc({ sink, template, result: 'dry_run' });
       message = `${what}: not sent (dry run)`;
     } else {
       try {

@@ -93,6 +93,9 @@ export class Executor {
   private readonly waiting: (() => void)[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
+  /** Resolves at `close()`: outcomes still awaited (a Job may run for minutes) are given up. */
+  private readonly closing: Promise<undefined>;
+  private signalClosing: () => void = () => undefined;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.circuits = new Map(
@@ -103,6 +106,11 @@ export class Executor {
     }
     this.paused = deps.remediations.getSetting(PAUSED_SETTING) === 'true';
     deps.metrics.paused.set(this.paused ? 1 : 0);
+    this.closing = new Promise((resolve) => {
+      this.signalClosing = () => {
+        resolve(undefined);
+      };
+    });
   }
 
   get isPaused(): boolean {
@@ -183,6 +191,7 @@ export class Executor {
   /** Stops verification timers; steps in flight finish. */
   close(): void {
     this.closed = true;
+    this.signalClosing();
     for (const { timer } of this.pending.values()) clearTimeout(timer);
     this.pending.clear();
   }
@@ -237,7 +246,10 @@ export class Executor {
       action.awaitOutcome !== undefined
     ) {
       const intent = attempt.decision.intent;
-      this.spawn(() => this.followOutcome(plan, incident, index, action, ctx, intent));
+      // Not a step: it only waits, for as long as the Job may run, so it takes no step slot.
+      this.followOutcome(plan, incident, index, action, ctx, intent).catch((err: unknown) => {
+        deps.logger.error('recording a step outcome failed', { error: describeError(err) });
+      });
     }
   }
 
@@ -263,6 +275,17 @@ export class Executor {
     const unlock = await this.lock(plan, ctx.dryRun, ctx.now);
     if (typeof unlock !== 'function') return { outcome: { status: 'skipped', skip: unlock } };
     try {
+      if (index === 0 && !ctx.dryRun && plan.target !== undefined && deps.leases !== undefined) {
+        // The gates read the attempts before the lock was ours: another replica may have
+        // taken it, acted and released it since.
+        const skip = cooldownOrBudget(
+          await deps.leases.attempts(plan.policy, plan.target),
+          ctx.now.getTime(),
+          plan.cooldownMs,
+          plan.budget,
+        );
+        if (skip !== undefined) return { outcome: { status: 'skipped', skip } };
+      }
       let decision: ActionDecision;
       try {
         decision = await action.plan(ctx);
@@ -586,8 +609,8 @@ export class Executor {
   ): Promise<void> {
     let message: string;
     try {
-      const outcome = await action.awaitOutcome?.(ctx, intent);
-      if (outcome === undefined) return;
+      const outcome = await Promise.race([action.awaitOutcome?.(ctx, intent), this.closing]);
+      if (outcome === undefined || this.closed) return;
       message = `Step ${index + 1} ${action.name} outcome: ${outcome.summary}`;
     } catch (err) {
       message = `Step ${index + 1} ${action.name} outcome unknown: ${describeError(err)}`;
@@ -611,6 +634,7 @@ export class Executor {
     );
     timer.unref();
     this.pending.set(remediationId, { planId, timer });
+    this.deps.metrics.verificationsPending.set(this.pending.size);
   }
 
   /** The verdict: effective when the plan's alerts have all resolved, else the next step runs. */
@@ -619,6 +643,7 @@ export class Executor {
     if (pending === undefined) return;
     clearTimeout(pending.timer);
     this.pending.delete(remediationId);
+    this.deps.metrics.verificationsPending.set(this.pending.size);
     this.spawn(async () => {
       const { deps } = this;
       const plan = deps.plans.get(planId);
@@ -839,7 +864,11 @@ export class Executor {
     };
     const promise = run();
     this.inFlight.add(promise);
-    void promise.finally(() => this.inFlight.delete(promise));
+    this.deps.metrics.stepsInFlight.set(this.inFlight.size);
+    void promise.finally(() => {
+      this.inFlight.delete(promise);
+      this.deps.metrics.stepsInFlight.set(this.inFlight.size);
+    });
   }
 }
 

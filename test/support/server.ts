@@ -34,6 +34,7 @@ export async function startServer(
     maxBodyBytes: 4 * 1024 * 1024,
     logLevel: 'debug',
     journalSync: 'normal',
+    retentionMs: 30 * 24 * 3600_000,
     credentials: { bearerToken: FIXTURE_TOKEN },
     credentialSources: ['webhook_token from test'],
     ...overrides,

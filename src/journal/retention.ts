@@ -1,0 +1,33 @@
+import type { Journal } from './journal';
+
+/** Incidents deleted per transaction, so that pruning never holds the journal for long. */
+const BATCH = 200;
+
+/**
+ * Deletes incidents resolved before `cutoff` (epoch ms), with everything that hangs off them
+ * (alerts, timeline, plans, steps, escalations: foreign keys cascade), in small transactions
+ * through the journal's own writer, then gives the freed pages back to the file system. Open
+ * incidents are never pruned, however old. Resolves with the number of incidents deleted.
+ */
+export async function pruneResolved(journal: Journal, cutoff: number): Promise<number> {
+  const select = journal.db.prepare<[number, number], { id: number }>(
+    'SELECT id FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ? ORDER BY id LIMIT ?',
+  );
+  const remove = journal.db.prepare('DELETE FROM incidents WHERE id = ?');
+  let total = 0;
+  for (;;) {
+    const deleted = await journal.write(() => {
+      const ids = select.all(cutoff, BATCH);
+      for (const { id } of ids) remove.run(id);
+      return ids.length;
+    });
+    total += deleted;
+    if (deleted < BATCH) break;
+  }
+  if (total > 0) {
+    journal.db.pragma('incremental_vacuum');
+    // Without a checkpoint the WAL keeps the deleted pages until the next automatic one.
+    journal.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+  return total;
+}

@@ -1,0 +1,114 @@
+import { Registry } from 'prom-client';
+import { ManualClock } from '../../src/clock';
+import { IncidentBook } from '../../src/incidents/book';
+import { IncidentRecords } from '../../src/journal/incident-records';
+import { Journal } from '../../src/journal/journal';
+import { pruneResolved } from '../../src/journal/retention';
+import { createMemoryLogger } from '../../src/logger';
+import { createMetrics } from '../../src/metrics';
+import { defaultPolicySet } from '../../src/policies/loader';
+import { checkWebhookPayload, type WebhookPayload } from '../../src/receivers/payload';
+import { fixture } from '../support/fixtures';
+import { tempDir } from '../support/server';
+
+const HOUR = 3_600_000;
+
+describe('retention', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let journal: Journal;
+  let records: IncidentRecords;
+  let book: IncidentBook;
+  let clock: ManualClock;
+
+  beforeEach(() => {
+    dir = tempDir();
+    clock = new ManualClock('2026-11-01T00:00:00Z');
+    journal = Journal.open({ dataDir: dir.path, sync: 'normal' });
+    records = new IncidentRecords(journal.db);
+    book = new IncidentBook({
+      journal,
+      records,
+      clock,
+      logger: createMemoryLogger().logger,
+      metrics: createMetrics(new Registry(), { processMetrics: false }),
+      severity: () => defaultPolicySet().severity,
+    });
+  });
+  afterEach(() => {
+    journal.close();
+    dir.remove();
+  });
+
+  const ingest = (payload: WebhookPayload) => {
+    const check = checkWebhookPayload(payload);
+    if (!check.ok) throw new Error(check.message);
+    return book.ingest(check.payload);
+  };
+  /** A group of `alerts` alerts that fires, then resolves an hour later. */
+  const episode = async (group: number, alerts = 3, resolve = true) => {
+    const firing = fixture('am-api-group-3-alerts-firing');
+    firing.groupKey = `{}:{group="${group}"}`;
+    firing.alerts = Array.from({ length: alerts }, (_, i) => ({
+      ...firing.alerts[0]!,
+      labels: { ...firing.alerts[0]!.labels, pod: `pod-${group}-${i}` },
+      annotations: { description: 'x'.repeat(500) },
+      fingerprint: (group * 1000 + i).toString(16).padStart(16, '0'),
+    }));
+    await ingest(firing);
+    if (!resolve) return;
+    clock.advance(HOUR);
+    const resolved = structuredClone(firing);
+    resolved.status = 'resolved';
+    for (const a of resolved.alerts) a.status = 'resolved';
+    await ingest(resolved);
+  };
+  const count = (table: string) =>
+    (journal.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+  it('deletes incidents resolved before the cutoff with everything that hangs off them, and keeps the rest', async () => {
+    await episode(1); // resolved at T+1h
+    clock.advance(10 * HOUR);
+    await episode(2); // resolved at T+12h
+    await episode(3, 2, false); // still open, opened long ago by the time we prune
+    clock.advance(100 * HOUR);
+
+    const deleted = await pruneResolved(journal, Date.parse('2026-11-01T06:00:00Z'));
+    expect(deleted).toBe(1);
+    expect(records.list({ limit: 10 }).map((i) => [i.id, i.status])).toEqual([
+      [3, 'investigating'],
+      [2, 'resolved'],
+    ]);
+    expect(count('alerts')).toBe(5);
+    expect(
+      journal.db.prepare('SELECT count(*) AS n FROM timeline WHERE incident_id = 1').get(),
+    ).toEqual({ n: 0 });
+  });
+
+  it('never prunes an open incident, however old', async () => {
+    await episode(1, 1, false);
+    clock.advance(1000 * HOUR);
+    expect(await pruneResolved(journal, clock.now().getTime())).toBe(0);
+    expect(records.list({ status: 'open', limit: 10 })).toHaveLength(1);
+  });
+
+  it('keeps the journal file bounded: the space of pruned incidents is given back', async () => {
+    for (let g = 0; g < 40; g++) await episode(g, 20);
+    journal.db.pragma('wal_checkpoint(TRUNCATE)');
+    const full = journal.sizeBytes();
+    expect(await pruneResolved(journal, clock.now().getTime() + 1)).toBe(40);
+    const pruned = journal.sizeBytes();
+    expect(pruned).toBeLessThan(full / 2);
+  });
+
+  it('prunes in small transactions, so a large backlog does not hold the journal at once', async () => {
+    for (let g = 0; g < 450; g++) await episode(g, 1);
+    let commits = 0;
+    const counting = Journal.open({ dataDir: dir.path, sync: 'normal', onCommit: () => commits++ });
+    try {
+      expect(await pruneResolved(counting, clock.now().getTime() + 1)).toBe(450);
+      expect(commits).toBe(3);
+    } finally {
+      counting.close();
+    }
+  });
+});
