@@ -154,22 +154,25 @@ function foldInto(
   now: number,
   opening: boolean,
 ): IncidentChange | undefined {
-  const alerts = new Map(incident.alerts);
+  // Copied on the first change only: a repeat (the common case) allocates nothing.
+  let copy: Map<string, AlertState> | undefined;
   const changed: AlertState[] = [];
   const newlyFiring: AlertState[] = [];
   const newlyResolved: AlertState[] = [];
 
   for (const received of payload.alerts) {
     const key = alertKey(received);
-    const known = alerts.get(key);
+    const known = (copy ?? incident.alerts).get(key);
     const next = nextAlertState(known, received, now);
     if (next === known) continue;
-    alerts.set(key, next);
+    copy ??= new Map(incident.alerts);
+    copy.set(key, next);
     changed.push(next);
     if (known === undefined && next.status === 'firing') newlyFiring.push(next);
     if (next.status === 'resolved' && known?.status !== 'resolved') newlyResolved.push(next);
   }
-  if (changed.length === 0) return undefined;
+  if (copy === undefined) return undefined;
+  const alerts = copy;
 
   const timeline: TimelineEntry[] = [];
   if (opening) {
