@@ -35,6 +35,12 @@ export interface ActionSpec {
   readonly description: string;
   /** Target kinds the action works on; empty when it needs no Kubernetes target (notify). */
   readonly targetKinds: readonly TargetKind[];
+  /**
+   * True when the action changes something to fix the incident: its step is then verified (did
+   * the alerts resolve?), moves the incident to Resolving and counts for the circuit breaker.
+   * Telling humans (notify) and diagnosing (run-job) fix nothing, so they are not judged.
+   */
+  readonly remediates: boolean;
   readonly params: ParamsSchema;
   /**
    * Checks across params that JSON Schema says badly ("exactly one of to, by, factor"); returns

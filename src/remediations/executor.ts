@@ -17,10 +17,11 @@ import type {
   StoredRemediation,
 } from '../journal/remediation-records';
 import { KubeError } from '../kube/errors';
-import type { KubePort } from '../kube/port';
+import type { KubePort, ObjectRef } from '../kube/port';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Notifier } from '../notify/notifier';
+import type { RenderedTarget } from '../policies/planner';
 import type { PolicySet } from '../policies/policy';
 import type { Action, ActionContext, ActionDecision } from './action';
 import { remediationEvent, type AuditReason } from './audit';
@@ -87,6 +88,9 @@ const PAUSED_SETTING = 'paused';
  */
 export class Executor {
   private readonly pending = new Map<number, { planId: number; timer: NodeJS.Timeout }>();
+  /** Plans waiting for a target lock another plan holds: since when, and the retry timers. */
+  private readonly lockWaits = new Map<number, number>();
+  private readonly retries = new Set<NodeJS.Timeout>();
   private readonly circuits: Map<string, Circuit>;
   private paused: boolean;
   private active = 0;
@@ -188,9 +192,11 @@ export class Executor {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  /** Stops verification timers; steps in flight finish. */
+  /** Stops verification and retry timers; steps in flight finish. */
   close(): void {
     this.closed = true;
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
     this.signalClosing();
     for (const { timer } of this.pending.values()) clearTimeout(timer);
     this.pending.clear();
@@ -235,6 +241,8 @@ export class Executor {
       // A gate or the lock could not be checked (the API failed after its retries).
       attempt = { outcome: failure(err, `checking the safety gates for ${step.action} failed`) };
     }
+    if (isLocked(attempt.outcome) && this.waitForLock(plan.id, index)) return;
+    this.lockWaits.delete(plan.id);
     deps.metrics.remediationDuration.observe(
       { action: step.action },
       (performance.now() - started) / 1000,
@@ -346,6 +354,31 @@ export class Executor {
     }
   }
 
+  /**
+   * Another plan (of this replica or another) holds the target's lock: try again every second
+   * until `safety.lockTimeout` has passed since the first try. Locks are held for one step, so
+   * a second policy acting on the same target waits its turn instead of being dropped; a race
+   * for the same policy meets the winner's cooldown on its next try.
+   */
+  private waitForLock(planId: number, index: number): boolean {
+    const now = this.deps.clock.now().getTime();
+    const since = this.lockWaits.get(planId) ?? now;
+    const left = this.deps.policies().safety.lockTimeoutMs - (now - since);
+    if (left <= 0 || this.closed) return false;
+    this.lockWaits.set(planId, since);
+    const timer = setTimeout(
+      () => {
+        this.retries.delete(timer);
+        this.spawn(() => this.runStep(planId, index));
+      },
+      Math.min(1000, left),
+    );
+    timer.unref();
+    this.retries.add(timer);
+    this.deps.logger.debug('waiting for the target lock', { plan: planId, step: index });
+    return true;
+  }
+
   /** The gates that need no lock: the first that says no wins. */
   private async gates(
     plan: StoredPlan,
@@ -454,8 +487,11 @@ export class Executor {
     const step = plan.steps[index];
     if (step === undefined) return;
     const acted = outcome.status === 'applied' || outcome.status === 'dry_run';
+    // Only a step that changes something is judged by its alerts; a notice or a diagnostic is not.
     const verifyUntil =
-      acted && plan.trigger === 'firing' && step.verifyMs > 0 ? now + step.verifyMs : undefined;
+      acted && action.remediates && plan.trigger === 'firing' && step.verifyMs > 0
+        ? now + step.verifyMs
+        : undefined;
     const next = nextMove(plan, index, outcome, verifyUntil !== undefined);
     const label = `Step ${index + 1}/${plan.steps.length} ${step.action}${describeTarget(plan)} (policy ${plan.policy})`;
     const message =
@@ -478,7 +514,7 @@ export class Executor {
           },
         ];
         // A dry run changes nothing, so the incident is not being resolved by it.
-        if (outcome.status === 'applied' && current.status === 'identified') {
+        if (outcome.status === 'applied' && action.remediates && current.status === 'identified') {
           const moved = transition(current, 'resolving', `${step.action} applied`, now);
           return { incident: moved.incident, timeline: [...timeline, moved.entry] };
         }
@@ -543,7 +579,9 @@ export class Executor {
       deps.metrics.skips.inc({ policy: plan.policy, reason: outcome.skip.code });
     if (decision?.kind === 'act' && outcome.status !== 'skipped')
       await this.audit(decision, step.action, outcome, ctx);
-    if (outcome.status === 'failed' && !ctx.dryRun) await this.recordRun(plan.policy, 'failure');
+    if (outcome.status === 'failed' && action.remediates && !ctx.dryRun) {
+      await this.recordRun(plan.policy, 'failure');
+    }
 
     if (verifyUntil !== undefined)
       this.scheduleVerification(remediationId, plan.id, verifyUntil - now);
@@ -653,7 +691,9 @@ export class Executor {
       const effective = alertsOf(plan, incident).every((a) => a.status === 'resolved');
       const verdict = effective ? 'effective' : 'ineffective';
       const now = deps.clock.now().getTime();
-      const window = Math.round(((step.verifyUntil ?? now) - (step.finishedAt ?? now)) / 1000);
+      const applied = step.finishedAt ?? now;
+      const window = Math.round(((step.verifyUntil ?? now) - applied) / 1000);
+      const took = Math.round((now - applied) / 1000);
       const last = step.step === plan.steps.length - 1;
       await deps.book.update(
         incident,
@@ -662,7 +702,7 @@ export class Executor {
             {
               at: now,
               kind: 'verification',
-              message: `Step ${step.step + 1} ${step.action} ${verdict}: ${effective ? `its alerts resolved within ${window}s` : `its alerts still fire after ${window}s`}`,
+              message: `Step ${step.step + 1} ${step.action} ${verdict}: ${effective ? `its alerts resolved ${took}s after it (verify window ${window}s)` : `its alerts still fire after ${window}s`}`,
               data: { plan: plan.id, step: step.step, verdict },
             },
           ],
@@ -707,10 +747,16 @@ export class Executor {
       action: intent.action,
       verdict,
     });
+    // What the Event is about is not journaled; it is the target, as every action's plan says.
+    const regarding =
+      verdict !== 'unknown' && plan.target !== undefined && action.targetKinds.length > 0
+        ? await this.regardingOf(plan.target)
+        : undefined;
     const decision: ActionDecision = {
       kind: 'act',
       summary: intent.summary ?? intent.action,
       intent: intent.intent ?? {},
+      ...(regarding === undefined ? {} : { regarding }),
     };
     if (verdict === 'done') {
       await this.afterStep(plan, incident, intent.step, action, ctx, {
@@ -781,6 +827,27 @@ export class Executor {
     }
     if (claim) await this.saveCircuit(policy, circuit.circuit);
     return undefined;
+  }
+
+  /** The target as an audit Event's `regarding`, with its uid; undefined if it cannot be read. */
+  private async regardingOf(target: RenderedTarget): Promise<ObjectRef | undefined> {
+    const { kube } = this.deps;
+    if (kube === undefined) return undefined;
+    try {
+      const object =
+        target.kind === 'Pod'
+          ? await kube.readPod(target.namespace, target.name)
+          : await kube.readDeployment(target.namespace, target.name);
+      const uid = object.metadata?.uid;
+      return {
+        apiVersion: target.kind === 'Pod' ? 'v1' : 'apps/v1',
+        ...target,
+        ...(uid === undefined ? {} : { uid }),
+      };
+    } catch (err) {
+      if (err instanceof KubeError) return undefined;
+      throw err;
+    }
   }
 
   private async recordRun(policy: string, outcome: 'success' | 'failure'): Promise<void> {
@@ -895,6 +962,10 @@ function nextMove(
   if (outcome.status === 'applied' || outcome.status === 'dry_run')
     return { status: 'done', step: index };
   return { status: 'running', step: index + 1, run: index + 1 };
+}
+
+function isLocked(outcome: StepOutcome): boolean {
+  return outcome.status === 'skipped' && outcome.skip.code === 'locked';
 }
 
 function failure(err: unknown, what: string): Extract<StepOutcome, { status: 'failed' }> {

@@ -10,6 +10,7 @@ export const isolateSpec = {
   description:
     'Quarantines a pod for a security incident: labels it with the quarantine label (removing `removeLabels`, e.g. the label its Service selects, so it leaves the endpoints) and creates a deny-all NetworkPolicy (both Ingress and Egress) selecting that label. The pod keeps running for forensics. Never undone automatically: a human lifts the quarantine.',
   targetKinds: ['Pod'],
+  remediates: true,
   params: {
     type: 'object',
     additionalProperties: false,

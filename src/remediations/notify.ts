@@ -8,6 +8,7 @@ export const notifySpec = {
   description:
     "Posts a message to a notification sink configured under `sinks:` (a generic JSON webhook or a Slack-compatible incoming webhook), with retries. `template` picks one of the runbook's messages: `status-update` (severity, status, impact, details, next update) or `resolution-notice` (time, duration, impact, root cause, prevention); `text` replaces it with your own template. Needs no Kubernetes target.",
   targetKinds: [],
+  remediates: false,
   params: {
     type: 'object',
     additionalProperties: false,

@@ -16,6 +16,7 @@ export const restartSpec = {
   description:
     "Restarts a Deployment's pods as `kubectl rollout restart` does: sets the `kubectl.kubernetes.io/restartedAt` annotation on the pod template with a strategic merge patch, so the Deployment rolls its pods. Skips a paused Deployment.",
   targetKinds: ['Deployment'],
+  remediates: true,
   params: { type: 'object', additionalProperties: false, properties: {} },
   rbac: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }],
   example: { action: 'restart', verify: '5m' },

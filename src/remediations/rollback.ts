@@ -28,6 +28,7 @@ export const rollbackSpec = {
   description:
     'Rolls a Deployment back exactly as `kubectl rollout undo` does: picks the previous revision among the ReplicaSets it owns (or `toRevision`), and replaces the pod template and annotations with a JSON patch. Skips a paused Deployment and one already at that template. With `onlyIfChangedWithin`, acts only when the current revision was rolled out within that window (a bad rollout), and skips otherwise so the next step can run.',
   targetKinds: ['Deployment'],
+  remediates: true,
   params: {
     type: 'object',
     additionalProperties: false,

@@ -13,6 +13,7 @@ export const runJobSpec = {
   description:
     "Runs a diagnostic batch/v1 Job in the target's namespace (the runbook's quick system check or model metrics check): the image and command come from the policy, every alert label is passed as an environment variable `ALERT_LABEL_<NAME>`, the Job is deleted `ttlSecondsAfterFinished` after it ends, and its outcome (succeeded or failed) is recorded in the incident timeline.",
   targetKinds: ['Deployment', 'Pod'],
+  remediates: false,
   params: {
     type: 'object',
     additionalProperties: false,

@@ -10,6 +10,7 @@ export const scaleSpec = {
   description:
     'Scales a Deployment to `to` replicas, by `by` more, or by a `factor`, always within `min` and `max`, on the scale subresource. When a HorizontalPodAutoscaler targets the Deployment, the HPA would undo a manual scale, so its `minReplicas` is raised instead (and `maxReplicas` if needed), and the old values are recorded.',
   targetKinds: ['Deployment'],
+  remediates: true,
   params: {
     type: 'object',
     additionalProperties: false,
