@@ -10,6 +10,7 @@ export default tseslint.config(
       'coverage/',
       'data/',
       'jest.config.js',
+      'jest.e2e.config.js',
       'eslint.config.mjs',
     ],
   },
