@@ -156,6 +156,7 @@ export async function serve(
             });
           },
         });
+  const leases = kube === undefined ? undefined : new LeaseStore(kube, namespace, instance);
   const notifier = new SinkNotifier({
     sinks: () => policies.policies.sinks,
     env,
@@ -176,6 +177,7 @@ export async function serve(
     logger,
     clock,
     dryRun,
+    ...(leases === undefined ? {} : { claims: leases }),
   });
   const executor = new Executor({
     journal,
@@ -185,7 +187,7 @@ export async function serve(
     remediations,
     actions: ACTIONS_BY_NAME,
     policies: () => policies.policies,
-    ...(kube === undefined ? {} : { kube, leases: new LeaseStore(kube, namespace, instance) }),
+    ...(kube === undefined || leases === undefined ? {} : { kube, leases }),
     notifier,
     escalator,
     metrics,
@@ -217,8 +219,8 @@ export async function serve(
   const stopEscalationChecks = escalator.start(options.escalationCheckMs ?? 30_000);
   const prune = (): void => {
     const cutoff = clock.now().getTime() - config.retentionMs;
-    pruneResolved(journal, cutoff).then(
-      (count) => {
+    Promise.all([pruneResolved(journal, cutoff), leases?.pruneClaims(new Date(cutoff))]).then(
+      ([count]) => {
         book.forgetResolvedBefore(cutoff);
         metrics.journalPruned.inc(count);
         if (count > 0)

@@ -27,7 +27,7 @@ export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
 export const RELOAD_RESULTS = ['success', 'failure'] as const;
 export const REMEDIATION_OUTCOMES = ['applied', 'dry_run', 'skipped', 'failed'] as const;
 export const VERIFICATION_RESULTS = ['effective', 'ineffective'] as const;
-export const KUBE_VERBS = ['get', 'list', 'create', 'update', 'patch'] as const;
+export const KUBE_VERBS = ['get', 'list', 'create', 'update', 'patch', 'delete'] as const;
 export const ESCALATION_REASONS = [
   'steps_exhausted',
   'budget',

@@ -129,6 +129,17 @@ export class RemediationRecords {
     this.db.prepare('UPDATE remediations SET verification = ? WHERE id = ?').run(verification, id);
   }
 
+  /** Plans stopped by the global pause: the plan and the step it stopped at. */
+  plansSkippedByPause(): { planId: number; step: number }[] {
+    return this.db
+      .prepare<[], { plan_id: number; step: number }>(
+        `SELECT r.plan_id, r.step FROM remediations r JOIN plans p ON p.id = r.plan_id
+         WHERE r.reason = 'paused' AND p.status = 'skipped' ORDER BY r.plan_id`,
+      )
+      .all()
+      .map((row) => ({ planId: row.plan_id, step: row.step }));
+  }
+
   /** Intents without a result: a crash came between the journal and the write's answer. */
   openIntents(): StoredRemediation[] {
     return this.select("status = 'intent'");

@@ -34,7 +34,7 @@ import {
 } from './port';
 import { DEFAULT_RETRY, realRetryDeps, withRetry, type RetryDeps, type RetryPolicy } from './retry';
 
-export type KubeVerb = 'get' | 'list' | 'create' | 'update' | 'patch';
+export type KubeVerb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete';
 
 export interface AdapterOptions {
   retry?: RetryPolicy;
@@ -254,6 +254,12 @@ export class ClientNodeKube implements KubePort {
         { namespace, name, body, fieldManager: FIELD_MANAGER },
         o,
       ),
+    );
+  }
+
+  async deleteLease(namespace: string, name: string): Promise<void> {
+    await this.call('delete', `delete lease ${namespace}/${name}`, (o) =>
+      this.coordination.deleteNamespacedLease({ namespace, name }, o),
     );
   }
 

@@ -77,6 +77,7 @@ export interface KubePort {
   createLease(namespace: string, body: V1Lease): Promise<V1Lease>;
   /** PUT with `metadata.resourceVersion`: a lost race surfaces as 409 Conflict. */
   replaceLease(namespace: string, name: string, body: V1Lease): Promise<V1Lease>;
+  deleteLease(namespace: string, name: string): Promise<void>;
 
   /** events.k8s.io/v1, with `regarding.uid` so that `kubectl describe` shows it. */
   createEvent(namespace: string, body: EventsV1Event): Promise<EventsV1Event>;

@@ -85,6 +85,8 @@ export interface ActionContext<P = Readonly<Record<string, unknown>>> {
   /** This remediator instance (pod name), for Job names and Event reporting. */
   readonly instance: string;
   readonly notifier: Notifier;
+  /** Aborted when remediator shuts down: long waits (`awaitOutcome`) end early. */
+  readonly signal?: AbortSignal;
 }
 
 /** What `plan()` decided: act (and what will change), or skip because it does not apply. */

@@ -61,6 +61,17 @@ export interface EscalatorDeps {
   clock: Clock;
   /** In a dry run nothing is sent: the timeline says what would have been. */
   dryRun: boolean;
+  /**
+   * Replicas behind one Alertmanager each see the incident; a claim (a Lease) makes one of
+   * them send each escalation and resolution notice. Absent without a cluster.
+   */
+  claims?: { claimOnce(key: string, now: Date): Promise<boolean> };
+}
+
+/** The same incident as other replicas know it: its group and its earliest alert instance. */
+function episodeKey(incident: Incident): string {
+  const starts = [...incident.alerts.values()].map((a) => a.startsAt).sort();
+  return `${incident.groupKey}|${starts[0] ?? ''}`;
 }
 
 /**
@@ -77,6 +88,7 @@ export class Escalator {
     incident: Incident,
     reason: Exclude<EscalationReason, 'unresolved'>,
     detail: string,
+    dryRun = this.deps.dryRun,
   ): Promise<void> {
     const { deps } = this;
     deps.metrics.escalations.inc({ reason });
@@ -93,7 +105,7 @@ export class Escalator {
       const moved = transition(current, 'investigating', `automation gave up (${reason})`, now);
       return { incident: moved.incident, timeline: [entry, moved.entry] };
     });
-    await this.notifyRungs(incident, reason, detail);
+    await this.notifyRungs(incident, reason, detail, dryRun);
   }
 
   /** Rungs whose time has come, for every open incident. */
@@ -101,7 +113,7 @@ export class Escalator {
     for (const summary of this.deps.incidents.list({ status: 'open', limit: 500 })) {
       const incident = this.deps.incidents.get(summary.id);
       if (incident !== undefined)
-        await this.notifyRungs(incident, 'unresolved', 'still unresolved');
+        await this.notifyRungs(incident, 'unresolved', 'still unresolved', this.deps.dryRun);
     }
   }
 
@@ -124,14 +136,19 @@ export class Escalator {
       const fresh = await deps.journal.write(() =>
         deps.remediations.recordResolutionNotice(incident.id, sink, now),
       );
-      if (fresh)
+      if (fresh) {
         await this.send(
           incident,
           sink,
           'resolution-notice',
           'the incident resolved',
           `Resolution notice to ${sink}`,
+          {
+            dryRun: deps.dryRun,
+            claim: `resolution|${episodeKey(incident)}|${sink}`,
+          },
         );
+      }
     }
   }
 
@@ -139,6 +156,7 @@ export class Escalator {
     incident: Incident,
     reason: EscalationReason,
     detail: string,
+    dryRun: boolean,
   ): Promise<void> {
     const { deps } = this;
     const ladder = chooseLadder(incident, deps.policies().ladders);
@@ -167,6 +185,7 @@ export class Escalator {
         'status-update',
         `escalation (${ladder.name} ladder, ${who}): ${detail}`,
         `Escalation to ${who} (${rung.sink})`,
+        { dryRun, claim: `escalation|${episodeKey(incident)}|${ladder.name}|${index}` },
       );
     }
   }
@@ -178,12 +197,18 @@ export class Escalator {
     template: 'status-update' | 'resolution-notice',
     reason: string,
     what: string,
+    options: { dryRun: boolean; claim: string },
   ): Promise<void> {
     const { deps } = this;
     let message: string;
-    if (deps.dryRun) {
+    if (options.dryRun) {
       deps.metrics.notifications.inc({ sink, template, result: 'dry_run' });
       message = `${what}: not sent (dry run)`;
+    } else if (
+      deps.claims !== undefined &&
+      !(await deps.claims.claimOnce(options.claim, deps.clock.now()))
+    ) {
+      message = `${what}: sent by another replica`;
     } else {
       try {
         // Deliveries are counted by the notifier itself, whoever sends.

@@ -35,7 +35,7 @@ import {
   protectedNamespace,
   type Skip,
 } from './gates';
-import type { LeaseStore } from './leases';
+import { groupSubject, targetSubject, type LeaseStore, type LeaseSubject } from './leases';
 
 export interface ExecutorDeps {
   journal: Journal;
@@ -97,9 +97,8 @@ export class Executor {
   private readonly waiting: (() => void)[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
-  /** Resolves at `close()`: outcomes still awaited (a Job may run for minutes) are given up. */
-  private readonly closing: Promise<undefined>;
-  private signalClosing: () => void = () => undefined;
+  /** Aborted at `close()`: outcomes still awaited (a Job may run for minutes) are given up. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: ExecutorDeps) {
     this.circuits = new Map(
@@ -110,11 +109,6 @@ export class Executor {
     }
     this.paused = deps.remediations.getSetting(PAUSED_SETTING) === 'true';
     deps.metrics.paused.set(this.paused ? 1 : 0);
-    this.closing = new Promise((resolve) => {
-      this.signalClosing = () => {
-        resolve(undefined);
-      };
-    });
   }
 
   get isPaused(): boolean {
@@ -130,6 +124,15 @@ export class Executor {
     this.paused = paused;
     this.deps.metrics.paused.set(paused ? 1 : 0);
     this.deps.logger.warn(paused ? 'remediation paused' : 'remediation resumed', { by });
+    if (paused) return;
+    // Plans the pause stopped take up where they stopped, if their alerts still fire (the gate
+    // that skips already-resolved alerts says so otherwise).
+    for (const { planId, step } of this.deps.remediations.plansSkippedByPause()) {
+      await this.deps.journal.write(() => {
+        this.deps.plans.setStatus(planId, 'running', step, now);
+      });
+      this.spawn(() => this.runStep(planId, step));
+    }
   }
 
   /** Runs a journaled plan from its first step. */
@@ -197,7 +200,7 @@ export class Executor {
     this.closed = true;
     for (const timer of this.retries) clearTimeout(timer);
     this.retries.clear();
-    this.signalClosing();
+    this.stopping.abort();
     for (const { timer } of this.pending.values()) clearTimeout(timer);
     this.pending.clear();
   }
@@ -280,14 +283,15 @@ export class Executor {
         },
       };
     }
-    const unlock = await this.lock(plan, ctx.dryRun, ctx.now);
+    const subject = subjectOf(plan, incident);
+    const unlock = await this.lock(subject, ctx.dryRun, ctx.now);
     if (typeof unlock !== 'function') return { outcome: { status: 'skipped', skip: unlock } };
     try {
-      if (index === 0 && !ctx.dryRun && plan.target !== undefined && deps.leases !== undefined) {
+      if (index === 0 && !ctx.dryRun && deps.leases !== undefined) {
         // The gates read the attempts before the lock was ours: another replica may have
         // taken it, acted and released it since.
         const skip = cooldownOrBudget(
-          await deps.leases.attempts(plan.policy, plan.target),
+          await deps.leases.attempts(plan.policy, subject),
           ctx.now.getTime(),
           plan.cooldownMs,
           plan.budget,
@@ -306,10 +310,8 @@ export class Executor {
           decision,
         };
       }
-      if (index === 0 && !ctx.dryRun && plan.target !== undefined && deps.leases !== undefined) {
-        if (
-          !(await deps.leases.recordAttempt(plan.policy, plan.target, ctx.now, plan.cooldownMs))
-        ) {
+      if (index === 0 && !ctx.dryRun && deps.leases !== undefined) {
+        if (!(await deps.leases.recordAttempt(plan.policy, subject, ctx.now, plan.cooldownMs))) {
           return {
             outcome: {
               status: 'skipped',
@@ -405,42 +407,45 @@ export class Executor {
     if (circuit !== undefined) return circuit;
     const protectedNs = protectedNamespace(plan.target, safety);
     if (protectedNs !== undefined) return protectedNs;
-    if (deps.kube === undefined || plan.target === undefined || action.targetKinds.length === 0)
-      return undefined;
+    if (deps.kube === undefined) return undefined;
 
     const target = plan.target;
-    const annotations =
-      target.kind === 'Pod'
-        ? (await deps.kube.readPod(target.namespace, target.name)).metadata?.annotations
-        : (await deps.kube.readDeployment(target.namespace, target.name)).metadata?.annotations;
-    const optOut = optedOut(annotations, safety);
-    if (optOut !== undefined) return optOut;
+    if (target !== undefined && action.targetKinds.length > 0) {
+      const annotations =
+        target.kind === 'Pod'
+          ? (await deps.kube.readPod(target.namespace, target.name)).metadata?.annotations
+          : (await deps.kube.readDeployment(target.namespace, target.name)).metadata?.annotations;
+      const optOut = optedOut(annotations, safety);
+      if (optOut !== undefined) return optOut;
+    }
     if (index > 0 || ctx.dryRun || deps.leases === undefined) return undefined;
-    const counts = await deps.leases.recentAttempts(
-      target.namespace,
-      safety.blastRadius.windowMs,
-      ctx.now,
-    );
-    return (
-      blastRadius(counts, target, safety) ??
-      cooldownOrBudget(
-        await deps.leases.attempts(plan.policy, target),
-        now,
-        plan.cooldownMs,
-        plan.budget,
-      )
+    // The blast radius counts changes; a notification or a diagnostic is not one.
+    if (action.remediates && target !== undefined) {
+      const counts = await deps.leases.recentAttempts(
+        target.namespace,
+        safety.blastRadius.windowMs,
+        ctx.now,
+      );
+      const tooMany = blastRadius(counts, target, safety);
+      if (tooMany !== undefined) return tooMany;
+    }
+    return cooldownOrBudget(
+      await deps.leases.attempts(plan.policy, subjectOf(plan, incident)),
+      now,
+      plan.cooldownMs,
+      plan.budget,
     );
   }
 
-  /** The per-target lock, outside dry runs; resolves with its release, or the skip. */
+  /** The subject's lock, outside dry runs; resolves with its release, or the skip. */
   private async lock(
-    plan: StoredPlan,
+    subject: LeaseSubject,
     dryRun: boolean,
     now: Date,
   ): Promise<(() => Promise<void>) | Skip> {
     const { leases } = this.deps;
-    if (dryRun || leases === undefined || plan.target === undefined) return () => Promise.resolve();
-    const lock = await leases.lock(plan.target, this.deps.policies().safety.lockTimeoutMs, now);
+    if (dryRun || leases === undefined) return () => Promise.resolve();
+    const lock = await leases.lock(subject, this.deps.policies().safety.lockTimeoutMs, now);
     if (!lock.ok) return { code: 'locked', reason: `${lock.holder} is acting on this target` };
     return () => lock.release();
   }
@@ -647,7 +652,7 @@ export class Executor {
   ): Promise<void> {
     let message: string;
     try {
-      const outcome = await Promise.race([action.awaitOutcome?.(ctx, intent), this.closing]);
+      const outcome = await action.awaitOutcome?.(ctx, intent);
       if (outcome === undefined || this.closed) return;
       message = `Step ${index + 1} ${action.name} outcome: ${outcome.summary}`;
     } catch (err) {
@@ -692,8 +697,8 @@ export class Executor {
       const verdict = effective ? 'effective' : 'ineffective';
       const now = deps.clock.now().getTime();
       const applied = step.finishedAt ?? now;
-      const window = Math.round(((step.verifyUntil ?? now) - applied) / 1000);
-      const took = Math.round((now - applied) / 1000);
+      const window = seconds((step.verifyUntil ?? now) - applied);
+      const took = seconds(now - applied);
       const last = step.step === plan.steps.length - 1;
       await deps.book.update(
         incident,
@@ -702,7 +707,7 @@ export class Executor {
             {
               at: now,
               kind: 'verification',
-              message: `Step ${step.step + 1} ${step.action} ${verdict}: ${effective ? `its alerts resolved ${took}s after it (verify window ${window}s)` : `its alerts still fire after ${window}s`}`,
+              message: `Step ${step.step + 1} ${step.action} ${verdict}: ${effective ? `its alerts resolved ${took} after it (verify window ${window})` : `its alerts still fire after ${window}`}`,
               data: { plan: plan.id, step: step.step, verdict },
             },
           ],
@@ -884,7 +889,7 @@ export class Executor {
       });
     }
     const latest = this.deps.incidents.get(incident.id) ?? incident;
-    await this.deps.escalator.escalate(latest, reason, detail);
+    await this.deps.escalator.escalate(latest, reason, detail, this.deps.dryRun || plan.dryRun);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -911,6 +916,7 @@ export class Executor {
       step: index,
       instance: this.deps.instance,
       notifier: this.deps.notifier,
+      signal: this.stopping.signal,
     };
   }
 
@@ -962,6 +968,16 @@ function nextMove(
   if (outcome.status === 'applied' || outcome.status === 'dry_run')
     return { status: 'done', step: index };
   return { status: 'running', step: index + 1, run: index + 1 };
+}
+
+/** What the plan's lock and attempt record are about: its target, or its incident's group. */
+function subjectOf(plan: StoredPlan, incident: Incident): LeaseSubject {
+  return plan.target === undefined ? groupSubject(incident.groupKey) : targetSubject(plan.target);
+}
+
+/** `0.3s`, `4.5s`, `300s`: whole seconds once the tenths stop mattering. */
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
 }
 
 function isLocked(outcome: StepOutcome): boolean {

@@ -14,6 +14,25 @@ const ATTEMPTS_ANNOTATION = 'remediator.dev/attempts';
 /** Attempts older than this are dropped from a record; no budget window is longer. */
 const KEEP_ATTEMPTS_MS = 7 * 24 * 3600_000;
 
+/**
+ * What a lock and an attempt record are about: a Kubernetes target, or, for a plan without one
+ * (a notification), the incident's Alertmanager group, so that replicas agree on it too.
+ */
+export interface LeaseSubject {
+  /** `Deployment/prod/web`, or `group/<groupKey>`. */
+  readonly key: string;
+  /** The target's namespace, for the blast radius; empty for a group. */
+  readonly namespace: string;
+}
+
+export function targetSubject(target: RenderedTarget): LeaseSubject {
+  return { key: targetKey(target), namespace: target.namespace };
+}
+
+export function groupSubject(groupKey: string): LeaseSubject {
+  return { key: `group/${groupKey}`, namespace: '' };
+}
+
 export type LockResult =
   { readonly ok: true; release(): Promise<void> } | { readonly ok: false; readonly holder: string };
 
@@ -34,14 +53,14 @@ export class LeaseStore {
     private readonly instance: string,
   ) {}
 
-  /** Takes the per-target lock for `ttlMs`; a holder that died loses it once that passes. */
-  async lock(target: RenderedTarget, ttlMs: number, now: Date): Promise<LockResult> {
-    const name = lockName(targetKey(target));
+  /** Takes the subject's lock for `ttlMs`; a holder that died loses it once that passes. */
+  async lock(subject: LeaseSubject, ttlMs: number, now: Date): Promise<LockResult> {
+    const name = lockName(subject.key);
     // The Lease says which replica holds the lock; this set says which of its plans does.
     if (this.held.has(name)) return { ok: false, holder: 'another plan of this replica' };
     this.held.add(name);
     try {
-      const result = await this.acquire(name, target, ttlMs, now);
+      const result = await this.acquire(name, subject, ttlMs, now);
       if (!result.ok) this.held.delete(name);
       return result.ok
         ? {
@@ -63,7 +82,7 @@ export class LeaseStore {
 
   private async acquire(
     name: string,
-    target: RenderedTarget,
+    subject: LeaseSubject,
     ttlMs: number,
     now: Date,
   ): Promise<LockResult> {
@@ -81,7 +100,7 @@ export class LeaseStore {
         },
         annotations: {
           ...(existing?.metadata?.annotations ?? {}),
-          [TARGET_ANNOTATION]: targetKey(target),
+          [TARGET_ANNOTATION]: subject.key,
         },
       },
       spec: {
@@ -126,9 +145,9 @@ export class LeaseStore {
     };
   }
 
-  /** The attempts recorded for this policy on this target. */
-  async attempts(policy: string, target: RenderedTarget): Promise<AttemptRecord> {
-    const lease = await this.read(leaseName(policy, targetKey(target)));
+  /** The attempts recorded for this policy on this subject. */
+  async attempts(policy: string, subject: LeaseSubject): Promise<AttemptRecord> {
+    const lease = await this.read(leaseName(policy, subject.key));
     return { attempts: readAttempts(lease) };
   }
 
@@ -138,11 +157,11 @@ export class LeaseStore {
    */
   async recordAttempt(
     policy: string,
-    target: RenderedTarget,
+    subject: LeaseSubject,
     now: Date,
     cooldownMs: number,
   ): Promise<boolean> {
-    const name = leaseName(policy, targetKey(target));
+    const name = leaseName(policy, subject.key);
     const existing = await this.read(name);
     const attempts = [
       ...readAttempts(existing).filter((t) => now.getTime() - t < KEEP_ATTEMPTS_MS),
@@ -160,11 +179,11 @@ export class LeaseStore {
           [MANAGED_BY]: 'remediator',
           [KIND_LABEL]: 'record',
           [POLICY_LABEL]: policy,
-          [NAMESPACE_LABEL]: target.namespace,
+          [NAMESPACE_LABEL]: subject.namespace,
         },
         annotations: {
           ...(existing?.metadata?.annotations ?? {}),
-          [TARGET_ANNOTATION]: targetKey(target),
+          [TARGET_ANNOTATION]: subject.key,
           [ATTEMPTS_ANNOTATION]: JSON.stringify(attempts),
         },
       },
@@ -185,6 +204,53 @@ export class LeaseStore {
       if (err instanceof KubeError && err.reason === 'conflict') return false;
       throw err;
     }
+  }
+
+  /**
+   * Claims `key` for this replica, once and for all: true for the first replica to ask, false
+   * for every other (a notice that one replica sends for all of them). Claims are Leases with
+   * no holder duration; `pruneClaims` removes them after retention.
+   */
+  async claimOnce(key: string, now: Date): Promise<boolean> {
+    try {
+      await this.kube.createLease(this.namespace, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name: `remediator-claim-${hash(key)}`,
+          namespace: this.namespace,
+          labels: { [MANAGED_BY]: 'remediator', [KIND_LABEL]: 'claim' },
+          annotations: { [TARGET_ANNOTATION]: key.slice(0, 1024) },
+        },
+        spec: {
+          holderIdentity: this.instance,
+          acquireTime: new V1MicroTime(now),
+          renewTime: new V1MicroTime(now),
+        },
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof KubeError && err.alreadyExists) return false;
+      throw err;
+    }
+  }
+
+  /** Deletes claims made before `before`; resolves with how many. */
+  async pruneClaims(before: Date): Promise<number> {
+    let deleted = 0;
+    for (const lease of await this.kube.listLeases(this.namespace, `${KIND_LABEL}=claim`)) {
+      const made = lease.spec?.acquireTime;
+      const name = lease.metadata?.name;
+      if (name === undefined || made === undefined || new Date(made).getTime() >= before.getTime())
+        continue;
+      try {
+        await this.kube.deleteLease(this.namespace, name);
+        deleted++;
+      } catch (err) {
+        if (!(err instanceof KubeError && err.reason === 'not_found')) throw err;
+      }
+    }
+    return deleted;
   }
 
   /** Attempts in the window, in the cluster and in one namespace, across every policy and replica. */

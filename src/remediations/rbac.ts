@@ -12,12 +12,15 @@ export const EXECUTOR_TARGET_RULES: readonly RbacRule[] = [
   { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
 ];
 
-/** In remediator's own namespace: the Leases that hold locks, cooldowns, budgets and counts. */
+/**
+ * In remediator's own namespace: the Leases that hold locks, cooldowns, budgets, counts, and the
+ * claims by which one replica sends a notice for all (deleted after retention).
+ */
 export const OWN_NAMESPACE_RULES: readonly RbacRule[] = [
   {
     apiGroups: ['coordination.k8s.io'],
     resources: ['leases'],
-    verbs: ['create', 'get', 'list', 'update'],
+    verbs: ['create', 'delete', 'get', 'list', 'update'],
   },
 ];
 

@@ -90,7 +90,7 @@ export interface RunJobIntent {
 /** What `awaitOutcome` waits with; injected by tests. */
 export interface RunJobDeps {
   /** Waits between two reads of the Job (default: a timer). */
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Epoch milliseconds (default: Date.now). */
   readonly now?: () => number;
   /** Between two reads of the Job; default 2 s. */
@@ -305,11 +305,16 @@ export function jobOutcome(
 
 /** The `run-job` action, with `awaitOutcome` polling through `deps`. */
 export function createRunJob(deps: RunJobDeps = {}): Action {
+  // An abort ends the wait early (the loop then sees it), never with an error.
   const sleep =
     deps.sleep ??
-    ((ms: number) =>
+    ((ms: number, signal?: AbortSignal) =>
       new Promise<void>((resolve) => {
-        setTimeout(resolve, ms);
+        const timer = setTimeout(resolve, ms);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
       }));
   const now = deps.now ?? Date.now;
   const interval = deps.pollIntervalMs ?? 2_000;
@@ -325,6 +330,12 @@ export function createRunJob(deps: RunJobDeps = {}): Action {
     const limitSeconds = intent.activeDeadlineSeconds + OUTCOME_GRACE_SECONDS;
     const started = now();
     for (;;) {
+      if (ctx.signal?.aborted === true) {
+        return {
+          succeeded: false,
+          summary: `stopped waiting for job ${intent.job}: remediator shut down`,
+        };
+      }
       let job: V1Job;
       try {
         job = await ctx.kube.readJob(intent.namespace, intent.job);
@@ -342,7 +353,7 @@ export function createRunJob(deps: RunJobDeps = {}): Action {
           summary: `job ${intent.job} did not finish within ${limitSeconds} s`,
         };
       }
-      await sleep(interval);
+      await sleep(interval, ctx.signal);
     }
   }
 

@@ -229,7 +229,7 @@ describe('p99 latency over 1 s, end to end', () => {
     s.step(`incident #${id} timeline:\n  ${messages.join('\n  ')}`);
     const order = [
       /^remediation: Step 1\/2 scale on Deployment prod\/heart-disease-api \(policy performance-degradation\): scaled prod\/heart-disease-api 3 → 6$/,
-      /^verification: Step 1 scale effective: its alerts resolved \d+s after it \(verify window \d+s\)$/,
+      /^verification: Step 1 scale effective: its alerts resolved [\d.]+s after it \(verify window [\d.]+s\)$/,
       /^notification: Resolution notice to oncall: delivered \(HTTP 200, 1 attempt\)$/,
     ].map((pattern) => messages.findIndex((m) => pattern.test(m)));
     expect(order.every((i) => i >= 0)).toBe(true);

@@ -3,7 +3,13 @@ import type { V1Lease } from '@kubernetes/client-node';
 import type { ClientNodeKube } from '../../src/kube/adapter';
 import type { KubePort } from '../../src/kube/port';
 import type { RenderedTarget } from '../../src/policies/planner';
-import { leaseName, LeaseStore, lockName, targetKey } from '../../src/remediations/leases';
+import {
+  leaseName,
+  LeaseStore,
+  lockName,
+  targetKey,
+  targetSubject,
+} from '../../src/remediations/leases';
 import type { FakeKube, KubeObject } from '../support/fake-kube';
 import { HOUR, NOW, startKube, WEB } from './support';
 
@@ -71,7 +77,7 @@ describe('LeaseStore', () => {
   describe('lock', () => {
     it('creates a Lease in its own namespace naming the holder, with 6-digit MicroTimes and labels', async () => {
       const now = new Date('2024-05-01T10:00:00.123Z');
-      const lock = await a.lock(WEB, TTL, now);
+      const lock = await a.lock(targetSubject(WEB), TTL, now);
       expect(lock.ok).toBe(true);
 
       const lease = stored(lockNameOf());
@@ -97,33 +103,38 @@ describe('LeaseStore', () => {
     });
 
     it('rounds a TTL up to whole seconds, and to at least one', async () => {
-      await a.lock(WEB, 1_500, NOW);
-      await b.lock({ ...WEB, name: 'api' }, 0, NOW);
+      await a.lock(targetSubject(WEB), 1_500, NOW);
+      await b.lock(targetSubject({ ...WEB, name: 'api' }), 0, NOW);
       expect(stored(lockNameOf()).spec.leaseDurationSeconds).toBe(2);
       expect(stored(lockNameOf({ ...WEB, name: 'api' })).spec.leaseDurationSeconds).toBe(1);
     });
 
     it('refuses a second holder while the first holder is within its TTL, writing nothing', async () => {
-      expect((await a.lock(WEB, TTL, NOW)).ok).toBe(true);
+      expect((await a.lock(targetSubject(WEB), TTL, NOW)).ok).toBe(true);
       fake.resetRequests();
       for (const now of [NOW, at(TTL - 1)]) {
-        expect(await b.lock(WEB, TTL, now)).toEqual({ ok: false, holder: 'remediator-a' });
+        expect(await b.lock(targetSubject(WEB), TTL, now)).toEqual({
+          ok: false,
+          holder: 'remediator-a',
+        });
       }
       expect(leaseWrites()).toEqual([]);
       expect(stored(lockNameOf()).spec.holderIdentity).toBe('remediator-a');
     });
 
     it('keeps locks on different targets apart', async () => {
-      expect((await a.lock(WEB, TTL, NOW)).ok).toBe(true);
-      expect((await b.lock({ ...WEB, name: 'api' }, TTL, NOW)).ok).toBe(true);
-      expect((await b.lock({ ...WEB, namespace: 'other' }, TTL, NOW)).ok).toBe(true);
-      expect((await b.lock({ kind: 'Pod', namespace: 'ns', name: 'web' }, TTL, NOW)).ok).toBe(true);
+      expect((await a.lock(targetSubject(WEB), TTL, NOW)).ok).toBe(true);
+      expect((await b.lock(targetSubject({ ...WEB, name: 'api' }), TTL, NOW)).ok).toBe(true);
+      expect((await b.lock(targetSubject({ ...WEB, namespace: 'other' }), TTL, NOW)).ok).toBe(true);
+      expect(
+        (await b.lock(targetSubject({ kind: 'Pod', namespace: 'ns', name: 'web' }), TTL, NOW)).ok,
+      ).toBe(true);
     });
 
     it('lets another holder take over an expired lock, counting the transition', async () => {
-      expect((await a.lock(WEB, TTL, NOW)).ok).toBe(true);
+      expect((await a.lock(targetSubject(WEB), TTL, NOW)).ok).toBe(true);
       const before = stored(lockNameOf());
-      const takeover = await b.lock(WEB, TTL, at(TTL));
+      const takeover = await b.lock(targetSubject(WEB), TTL, at(TTL));
       expect(takeover.ok).toBe(true);
       const after = stored(lockNameOf());
       expect(after.spec).toMatchObject({
@@ -137,23 +148,26 @@ describe('LeaseStore', () => {
     });
 
     it('leaves the new holder in place when a holder that lost its lock releases it', async () => {
-      const first = await a.lock(WEB, TTL, NOW);
-      expect((await b.lock(WEB, TTL, at(TTL + 1))).ok).toBe(true);
+      const first = await a.lock(targetSubject(WEB), TTL, NOW);
+      expect((await b.lock(targetSubject(WEB), TTL, at(TTL + 1))).ok).toBe(true);
       if (!first.ok) throw new Error('expected the first lock');
       await first.release();
       expect(stored(lockNameOf()).spec.holderIdentity).toBe('remediator-b');
-      expect(await a.lock(WEB, TTL, at(TTL + 2))).toEqual({ ok: false, holder: 'remediator-b' });
+      expect(await a.lock(targetSubject(WEB), TTL, at(TTL + 2))).toEqual({
+        ok: false,
+        holder: 'remediator-b',
+      });
     });
 
     it('is free for another holder at once after a release', async () => {
-      const lock = await a.lock(WEB, TTL, NOW);
+      const lock = await a.lock(targetSubject(WEB), TTL, NOW);
       if (!lock.ok) throw new Error('expected the lock');
       await lock.release();
       expect(stored(lockNameOf()).spec).toMatchObject({
         holderIdentity: '',
         leaseDurationSeconds: 1,
       });
-      const next = await b.lock(WEB, TTL, NOW);
+      const next = await b.lock(targetSubject(WEB), TTL, NOW);
       expect(next.ok).toBe(true);
       expect(stored(lockNameOf()).spec).toMatchObject({
         holderIdentity: 'remediator-b',
@@ -165,8 +179,8 @@ describe('LeaseStore', () => {
     it('gives the lock to exactly one of two replicas asking at once for a new target', async () => {
       const shared = racing(kube, 2);
       const results = await Promise.all([
-        new LeaseStore(shared, NS, 'remediator-a').lock(WEB, TTL, NOW),
-        new LeaseStore(shared, NS, 'remediator-b').lock(WEB, TTL, NOW),
+        new LeaseStore(shared, NS, 'remediator-a').lock(targetSubject(WEB), TTL, NOW),
+        new LeaseStore(shared, NS, 'remediator-b').lock(targetSubject(WEB), TTL, NOW),
       ]);
       expect(results.filter((r) => r.ok)).toHaveLength(1);
       expect(results.find((r) => !r.ok)).toEqual({ ok: false, holder: 'another replica' });
@@ -180,14 +194,14 @@ describe('LeaseStore', () => {
     });
 
     it('gives the lock to exactly one of two replicas asking at once for a released target', async () => {
-      const lock = await a.lock(WEB, TTL, NOW);
+      const lock = await a.lock(targetSubject(WEB), TTL, NOW);
       if (!lock.ok) throw new Error('expected the lock');
       await lock.release();
       fake.resetRequests();
       const shared = racing(kube, 2);
       const results = await Promise.all([
-        new LeaseStore(shared, NS, 'remediator-a').lock(WEB, TTL, at(1_000)),
-        new LeaseStore(shared, NS, 'remediator-b').lock(WEB, TTL, at(1_000)),
+        new LeaseStore(shared, NS, 'remediator-a').lock(targetSubject(WEB), TTL, at(1_000)),
+        new LeaseStore(shared, NS, 'remediator-b').lock(targetSubject(WEB), TTL, at(1_000)),
       ]);
       expect(results.map((r) => r.ok).sort()).toEqual([false, true]);
       expect(
@@ -199,7 +213,10 @@ describe('LeaseStore', () => {
 
     it('gives the lock to exactly one of two plans in the same replica asking at once', async () => {
       const shared = new LeaseStore(kube, NS, 'remediator-a');
-      const results = await Promise.all([shared.lock(WEB, TTL, NOW), shared.lock(WEB, TTL, NOW)]);
+      const results = await Promise.all([
+        shared.lock(targetSubject(WEB), TTL, NOW),
+        shared.lock(targetSubject(WEB), TTL, NOW),
+      ]);
       expect(results.map((r) => r.ok).sort()).toEqual([false, true]);
     });
 
@@ -207,21 +224,23 @@ describe('LeaseStore', () => {
     // act on one object at once". A holder that finds its own identity on a valid lock renews it.
     // The executor runs up to 4 steps at once, so two plans of one replica can reach one target.
     it('refuses a second lock on a target this same replica already holds', async () => {
-      const first = await a.lock(WEB, TTL, NOW);
+      const first = await a.lock(targetSubject(WEB), TTL, NOW);
       expect(first.ok).toBe(true);
-      const second = await a.lock(WEB, TTL, at(1_000));
+      const second = await a.lock(targetSubject(WEB), TTL, at(1_000));
       expect(second.ok).toBe(false);
     });
 
     it('rethrows a failure other than a lost race', async () => {
       fake.fault({ method: 'POST', pathPrefix: LEASES, status: 403, times: 1 });
-      await expect(a.lock(WEB, TTL, NOW)).rejects.toMatchObject({ reason: 'forbidden' });
+      await expect(a.lock(targetSubject(WEB), TTL, NOW)).rejects.toMatchObject({
+        reason: 'forbidden',
+      });
     });
   });
 
   describe('recordAttempt', () => {
     it('creates the record on the first attempt, with the cooldown as its duration', async () => {
-      expect(await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN)).toBe(true);
+      expect(await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN)).toBe(true);
       const lease = stored(recordName('web-errors'));
       expect(lease.metadata.labels).toEqual({
         'app.kubernetes.io/managed-by': 'remediator',
@@ -244,9 +263,11 @@ describe('LeaseStore', () => {
     });
 
     it('updates the same record on later attempts, keeping when it was first acquired', async () => {
-      await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN);
       const before = stored(recordName('web-errors'));
-      expect(await b.recordAttempt('web-errors', WEB, at(15 * MINUTE), 20 * MINUTE)).toBe(true);
+      expect(
+        await b.recordAttempt('web-errors', targetSubject(WEB), at(15 * MINUTE), 20 * MINUTE),
+      ).toBe(true);
       const after = stored(recordName('web-errors'));
       expect(after.metadata.uid).toBe(before.metadata.uid);
       expect(JSON.parse(after.metadata.annotations['remediator.dev/attempts'])).toEqual([
@@ -263,10 +284,10 @@ describe('LeaseStore', () => {
     });
 
     it('drops attempts older than a week from the record', async () => {
-      await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN);
-      await a.recordAttempt('web-errors', WEB, at(6 * 24 * HOUR), COOLDOWN);
-      await a.recordAttempt('web-errors', WEB, at(8 * 24 * HOUR), COOLDOWN);
-      expect((await a.attempts('web-errors', WEB)).attempts).toEqual([
+      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), at(6 * 24 * HOUR), COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), at(8 * 24 * HOUR), COOLDOWN);
+      expect((await a.attempts('web-errors', targetSubject(WEB))).attempts).toEqual([
         NOW.getTime() + 6 * 24 * HOUR,
         NOW.getTime() + 8 * 24 * HOUR,
       ]);
@@ -275,47 +296,54 @@ describe('LeaseStore', () => {
     it('answers false to the replica that loses a race to create the record', async () => {
       const shared = racing(kube, 2);
       const results = await Promise.all([
-        new LeaseStore(shared, NS, 'remediator-a').recordAttempt('web-errors', WEB, NOW, COOLDOWN),
+        new LeaseStore(shared, NS, 'remediator-a').recordAttempt(
+          'web-errors',
+          targetSubject(WEB),
+          NOW,
+          COOLDOWN,
+        ),
         new LeaseStore(shared, NS, 'remediator-b').recordAttempt(
           'web-errors',
-          WEB,
+          targetSubject(WEB),
           at(1),
           COOLDOWN,
         ),
       ]);
       expect(results.sort()).toEqual([false, true]);
-      expect((await a.attempts('web-errors', WEB)).attempts).toHaveLength(1);
+      expect((await a.attempts('web-errors', targetSubject(WEB))).attempts).toHaveLength(1);
     });
 
     it('answers false to the replica that loses a race to update the record', async () => {
-      await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN);
       const shared = racing(kube, 2);
       const later = at(HOUR);
       const results = await Promise.all([
         new LeaseStore(shared, NS, 'remediator-a').recordAttempt(
           'web-errors',
-          WEB,
+          targetSubject(WEB),
           later,
           COOLDOWN,
         ),
         new LeaseStore(shared, NS, 'remediator-b').recordAttempt(
           'web-errors',
-          WEB,
+          targetSubject(WEB),
           later,
           COOLDOWN,
         ),
       ]);
       expect(results.sort()).toEqual([false, true]);
-      expect((await a.attempts('web-errors', WEB)).attempts).toEqual([
+      expect((await a.attempts('web-errors', targetSubject(WEB))).attempts).toEqual([
         NOW.getTime(),
         later.getTime(),
       ]);
     });
 
     it('rethrows a failure other than a lost race', async () => {
-      await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN);
       fake.fault({ method: 'PUT', pathPrefix: LEASES, status: 403, times: 1 });
-      await expect(a.recordAttempt('web-errors', WEB, at(HOUR), COOLDOWN)).rejects.toMatchObject({
+      await expect(
+        a.recordAttempt('web-errors', targetSubject(WEB), at(HOUR), COOLDOWN),
+      ).rejects.toMatchObject({
         reason: 'forbidden',
       });
     });
@@ -323,25 +351,30 @@ describe('LeaseStore', () => {
     // leaseName('lock', …) is both the lock and the record of a policy named `lock` (a valid
     // policy name): the record overwrites the lock and its release then fails with a 409.
     it('keeps the record of a policy named "lock" apart from the target lock', async () => {
-      const lock = await a.lock(WEB, TTL, NOW);
+      const lock = await a.lock(targetSubject(WEB), TTL, NOW);
       if (!lock.ok) throw new Error('expected the lock');
-      expect(await a.recordAttempt('lock', WEB, NOW, HOUR)).toBe(true);
+      expect(await a.recordAttempt('lock', targetSubject(WEB), NOW, HOUR)).toBe(true);
       await lock.release();
-      expect((await b.lock(WEB, TTL, at(1_000))).ok).toBe(true);
+      expect((await b.lock(targetSubject(WEB), TTL, at(1_000))).ok).toBe(true);
     });
   });
 
   describe('attempts', () => {
     it('reads no attempts for a target never acted on', async () => {
-      expect(await a.attempts('web-errors', WEB)).toEqual({ attempts: [] });
+      expect(await a.attempts('web-errors', targetSubject(WEB))).toEqual({ attempts: [] });
     });
 
     it('reads the attempts of one policy on one target, oldest first', async () => {
-      await a.recordAttempt('web-errors', WEB, NOW, COOLDOWN);
-      await b.recordAttempt('web-errors', WEB, at(20 * MINUTE), COOLDOWN);
-      await a.recordAttempt('other-policy', WEB, at(30 * MINUTE), COOLDOWN);
-      await a.recordAttempt('web-errors', { ...WEB, name: 'api' }, at(40 * MINUTE), COOLDOWN);
-      expect(await b.attempts('web-errors', WEB)).toEqual({
+      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN);
+      await b.recordAttempt('web-errors', targetSubject(WEB), at(20 * MINUTE), COOLDOWN);
+      await a.recordAttempt('other-policy', targetSubject(WEB), at(30 * MINUTE), COOLDOWN);
+      await a.recordAttempt(
+        'web-errors',
+        targetSubject({ ...WEB, name: 'api' }),
+        at(40 * MINUTE),
+        COOLDOWN,
+      );
+      expect(await b.attempts('web-errors', targetSubject(WEB))).toEqual({
         attempts: [NOW.getTime(), NOW.getTime() + 20 * MINUTE],
       });
     });
@@ -360,7 +393,7 @@ describe('LeaseStore', () => {
         },
         spec: {},
       });
-      expect(await a.attempts('web-errors', WEB)).toEqual({ attempts: [] });
+      expect(await a.attempts('web-errors', targetSubject(WEB))).toEqual({ attempts: [] });
     });
 
     it('keeps only numbers from the annotation, sorted', async () => {
@@ -374,7 +407,7 @@ describe('LeaseStore', () => {
         },
         spec: {},
       });
-      expect(await a.attempts('web-errors', WEB)).toEqual({ attempts: [10, 30] });
+      expect(await a.attempts('web-errors', targetSubject(WEB))).toEqual({ attempts: [10, 30] });
     });
   });
 
@@ -382,15 +415,15 @@ describe('LeaseStore', () => {
     const API: RenderedTarget = { kind: 'Deployment', namespace: 'other', name: 'api' };
 
     beforeEach(async () => {
-      await a.recordAttempt('web-errors', WEB, at(-50 * MINUTE), COOLDOWN);
-      await b.recordAttempt('web-errors', WEB, at(-10 * MINUTE), COOLDOWN);
-      await a.recordAttempt('web-latency', WEB, at(-5 * MINUTE), COOLDOWN);
-      await b.recordAttempt('web-errors', API, at(-20 * MINUTE), COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), at(-50 * MINUTE), COOLDOWN);
+      await b.recordAttempt('web-errors', targetSubject(WEB), at(-10 * MINUTE), COOLDOWN);
+      await a.recordAttempt('web-latency', targetSubject(WEB), at(-5 * MINUTE), COOLDOWN);
+      await b.recordAttempt('web-errors', targetSubject(API), at(-20 * MINUTE), COOLDOWN);
       // Neither a lock nor another remediator's records count.
-      await a.lock(WEB, TTL, NOW);
+      await a.lock(targetSubject(WEB), TTL, NOW);
       await new LeaseStore(kube, 'staging', 'remediator-s').recordAttempt(
         'web-errors',
-        WEB,
+        targetSubject(WEB),
         at(-MINUTE),
         COOLDOWN,
       );
@@ -430,22 +463,24 @@ describe('LeaseStore', () => {
 
     it.each(TARGETS)('are DNS labels the server accepts for %s', async (_name, target) => {
       const policy = long('p', 63);
-      expect((await a.lock(target, TTL, NOW)).ok).toBe(true);
-      expect(await a.recordAttempt(policy, target, NOW, COOLDOWN)).toBe(true);
+      expect((await a.lock(targetSubject(target), TTL, NOW)).ok).toBe(true);
+      expect(await a.recordAttempt(policy, targetSubject(target), NOW, COOLDOWN)).toBe(true);
       for (const name of [lockNameOf(target), recordName(policy, target)]) {
         expect(name).toMatch(DNS_LABEL);
         expect(name.length).toBeLessThanOrEqual(253);
         expect(stored(name)).toBeDefined();
       }
-      expect(await a.attempts(policy, target)).toEqual({ attempts: [NOW.getTime()] });
+      expect(await a.attempts(policy, targetSubject(target))).toEqual({
+        attempts: [NOW.getTime()],
+      });
     });
 
     it('differ for long targets that differ only in their last character', async () => {
       const first: RenderedTarget = { ...WEB, name: `${long('w', 252)}a` };
       const second: RenderedTarget = { ...WEB, name: `${long('w', 252)}b` };
       expect(lockNameOf(first)).not.toBe(lockNameOf(second));
-      expect((await a.lock(first, TTL, NOW)).ok).toBe(true);
-      expect((await b.lock(second, TTL, NOW)).ok).toBe(true);
+      expect((await a.lock(targetSubject(first), TTL, NOW)).ok).toBe(true);
+      expect((await b.lock(targetSubject(second), TTL, NOW)).ok).toBe(true);
     });
   });
 });

@@ -173,11 +173,18 @@ describe('safety gates', () => {
       expect(await metric(server, 'remediator_paused')).toBe(0);
       expect((await firstStep(server, 'prod', 'api')).step?.status).toBe('applied');
       expect(await metric(server, 'remediator_skips_total', { reason: 'paused' })).toBe(1);
-      // What was skipped while paused stays skipped: resuming does not replay it.
-      const after = await incidentWhen(server, paused.id, () => true, 'the paused incident');
-      expect(after.plans.map((p) => p.status)).toEqual(['skipped']);
-      expect(steps(after)).toHaveLength(1);
-      expect(stored(s.fake, 'prod', 'web').spec.replicas).toBe(2);
+      // A plan the pause stopped takes up where it stopped: its alert still fires.
+      const after = await incidentWhen(
+        server,
+        paused.id,
+        (v) => steps(v).some((r) => r.status === 'applied'),
+        'the paused plan resumed',
+      );
+      expect(steps(after).map((r) => [r.status, r.reason ?? null])).toEqual([
+        ['skipped', 'paused'],
+        ['applied', null],
+      ]);
+      expect(stored(s.fake, 'prod', 'web').spec.replicas).toBe(3);
     });
   });
 

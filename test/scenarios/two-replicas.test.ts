@@ -2,13 +2,16 @@ import { join } from 'node:path';
 import type { TestServer } from '../support/server';
 import {
   alert,
+  deliveries,
   incidentWhen,
+  messages,
   metric,
   OWN_NAMESPACE,
   post,
   seedDeployment,
   steps,
   stored,
+  waitFor,
   withScenario,
   type Scenario,
 } from './harness';
@@ -171,6 +174,60 @@ policies:
       for (let i = 1; i < changes.length; i++) {
         expect(changes[i]! - changes[i - 1]!).toBeGreaterThanOrEqual(490);
       }
+    });
+  });
+});
+
+describe('two replicas telling humans', () => {
+  const NOTICES = `
+sinks:
+  oncall: { type: webhook, url: 'RECEIVER' }
+escalation:
+  ladders:
+    - name: technical
+      rungs:
+        - { who: on-call, sink: oncall, after: 1s }
+policies:
+  - name: page
+    match: ['alertname="ServiceDown"']
+    steps:
+      - action: notify
+        params: { sink: oncall }
+`;
+
+  it('send one status update, one time-based escalation and one resolution notice between them', async () => {
+    await withScenario(async (s) => {
+      s.policies(NOTICES);
+      const options = { escalationCheckMs: 200 };
+      const replicas = await Promise.all([
+        s.start({ dataDir: join(s.dir, 'data-a'), instance: 'remediator-a' }, options),
+        s.start({ dataDir: join(s.dir, 'data-b'), instance: 'remediator-b' }, options),
+      ]);
+      const down = alert({ alertname: 'ServiceDown', namespace: 'prod', deployment: 'web' });
+      const ids = await Promise.all(replicas.map((r) => post(r, down.firing())));
+      const told = (template: string, text: RegExp) =>
+        deliveries(s.receiver).filter(
+          (d) => d.template === template && text.test(String(d.reason)),
+        );
+      await waitFor(() => told('status-update', /escalation/).length > 0, 'the escalation', 10_000);
+      await Promise.all(replicas.map((r) => post(r, down.resolved())));
+      await waitFor(
+        () => told('resolution-notice', /./).length > 0,
+        'the resolution notice',
+        10_000,
+      );
+      // Give the slower replica every chance to send its own copies.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+      expect(told('status-update', /^policy page/)).toHaveLength(1);
+      expect(told('status-update', /escalation/)).toHaveLength(1);
+      expect(told('resolution-notice', /./)).toHaveLength(1);
+      const timelines = await Promise.all(
+        replicas.map(async (r, i) =>
+          messages(await incidentWhen(r, ids[i] ?? 0, () => true, 'the incident')),
+        ),
+      );
+      expect(timelines.flat().filter((m) => m.endsWith('sent by another replica'))).toHaveLength(2);
     });
   });
 });

@@ -112,8 +112,8 @@ describe('verification', () => {
       ).toEqual(['ineffective', 'ineffective']);
       expect(messages(escalated, 'verification')).toEqual(
         expect.arrayContaining([
-          'Step 2 scale ineffective: its alerts still fire after 0s',
-          'Step 3 restart ineffective: its alerts still fire after 0s',
+          'Step 2 scale ineffective: its alerts still fire after 0.3s',
+          'Step 3 restart ineffective: its alerts still fire after 0.3s',
         ]),
       );
       expect(escalated.plans[0]?.status).toBe('escalated');
@@ -192,7 +192,7 @@ describe('verification', () => {
         ['restart', 'applied', null],
       ]);
       expect(messages(view, 'verification')).toEqual([
-        'Step 1 scale ineffective: its alerts still fire after 1s',
+        'Step 1 scale ineffective: its alerts still fire after 1.0s',
       ]);
       expect(s.fake.writes().filter((w) => w.path.endsWith('/scale'))).toHaveLength(1);
       expect(

@@ -39,7 +39,13 @@ export async function startServer(
     credentialSources: ['webhook_token from test'],
     ...overrides,
   };
-  const running = await serve(config, { logger, env: {}, processMetrics: false, ...options });
+  // A KUBECONFIG that does not exist: no credentials, even on a machine with ~/.kube/config.
+  const running = await serve(config, {
+    logger,
+    env: { KUBECONFIG: '/nonexistent/kubeconfig' },
+    processMetrics: false,
+    ...options,
+  });
   return { ...running, dataDir: overrides.dataDir, lines };
 }
 
