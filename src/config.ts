@@ -86,9 +86,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     flag: 'journal-sync',
     env: 'REMEDIATOR_JOURNAL_SYNC',
     type: 'string',
-    default: 'full',
+    default: 'normal',
     description:
-      '`full`: every answered webhook survives a power cut; `normal`: survives a crash of the process only, for faster disks-less setups.',
+      '`normal` (SQLite WAL, its recommended setting): an answered webhook survives a crash or kill of the process; `full`: it also survives a power cut, at one fsync per commit.',
   },
   {
     name: 'retention',
@@ -311,7 +311,7 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     dryRun: boolean('dryRun'),
     maxBodyBytes: maxBodyBytes ?? 0,
     logLevel: oneOf('logLevel', LOG_LEVELS),
-    journalSync: oneOf('journalSync', ['full', 'normal'] as const),
+    journalSync: oneOf('journalSync', ['normal', 'full'] as const),
     retentionMs: retentionMs ?? 0,
     ...(text('namespace') === undefined ? {} : { namespace: text('namespace') }),
     ...(text('instance') === undefined ? {} : { instance: text('instance') }),

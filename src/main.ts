@@ -210,7 +210,7 @@ export async function serve(
     },
   });
   book.onChange((change) => {
-    void planning.enqueue(change);
+    planning.enqueue(change);
     executor.onIncidentChange(change);
   });
   // Plans journaled before a crash first, so the plans recovery makes are not started twice.

@@ -24,7 +24,7 @@ describe('remediator serve configuration', () => {
       dryRun: false,
       maxBodyBytes: 4 * 1024 * 1024,
       logLevel: 'info',
-      journalSync: 'full',
+      journalSync: 'normal',
       retentionMs: 30 * 24 * 3600_000,
       credentials: {},
       credentialSources: [],
@@ -40,7 +40,7 @@ describe('remediator serve configuration', () => {
       REMEDIATOR_DRY_RUN: 'true',
       REMEDIATOR_MAX_BODY_BYTES: '1MiB',
       REMEDIATOR_LOG_LEVEL: 'debug',
-      REMEDIATOR_JOURNAL_SYNC: 'normal',
+      REMEDIATOR_JOURNAL_SYNC: 'full',
     };
     expect(parse([], env)).toMatchObject({
       port: 8080,
@@ -50,7 +50,7 @@ describe('remediator serve configuration', () => {
       dryRun: true,
       maxBodyBytes: 1024 * 1024,
       logLevel: 'debug',
-      journalSync: 'normal',
+      journalSync: 'full',
     });
     expect(parse(['--port', '9999', '--data-dir', 'here'], env)).toMatchObject({
       port: 9999,

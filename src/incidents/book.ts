@@ -23,6 +23,8 @@ export interface IncidentBookDeps {
   severity: () => SeverityConfig;
   /** How many groups' latest incidents stay in memory; the journal holds the rest. */
   cacheSize?: number;
+  /** How many alert instances those incidents may hold in all, whatever the number of groups. */
+  cacheAlerts?: number;
 }
 
 export interface IngestResult {
@@ -41,6 +43,7 @@ export interface IncidentDecision {
 }
 
 const DEFAULT_CACHE_SIZE = 10_000;
+const DEFAULT_CACHE_ALERTS = 100_000;
 
 /**
  * Turns accepted notifications into incidents. Keeps each recently seen group's latest incident in
@@ -52,11 +55,13 @@ export class IncidentBook {
   private readonly listeners: IncidentListener[] = [];
   private nextId: number;
   private readonly cacheSize: number;
+  private readonly cacheAlerts: number;
+  private cachedAlerts = 0;
 
   constructor(private readonly deps: IncidentBookDeps) {
     this.nextId = deps.records.maxId() + 1;
     this.cacheSize = deps.cacheSize ?? DEFAULT_CACHE_SIZE;
-    for (const incident of deps.records.loadOpen()) this.remember(incident.groupKey, incident);
+    this.cacheAlerts = deps.cacheAlerts ?? DEFAULT_CACHE_ALERTS;
   }
 
   onChange(listener: IncidentListener): void {
@@ -92,7 +97,9 @@ export class IncidentBook {
       () => {
         this.deps.records.saveChange(change);
       },
-      () => this.cache.delete(groupKey),
+      () => {
+        this.forget(groupKey);
+      },
     );
     this.report(change);
     return { incidentId: change.incident.id, changed: true };
@@ -120,7 +127,9 @@ export class IncidentBook {
         for (const entry of decision.timeline) this.deps.records.addTimeline(target.id, entry);
         alsoWrite?.();
       },
-      () => this.cache.delete(target.groupKey),
+      () => {
+        this.forget(target.groupKey);
+      },
     );
     if (next.status === 'resolved' && current.status !== 'resolved') this.countResolution(next);
     if (next.status !== current.status) {
@@ -136,8 +145,7 @@ export class IncidentBook {
   /** Forgets cached incidents resolved before `cutoff`: retention has deleted them. */
   forgetResolvedBefore(cutoff: number): void {
     for (const [groupKey, incident] of this.cache) {
-      if (incident?.resolvedAt !== undefined && incident.resolvedAt < cutoff)
-        this.cache.delete(groupKey);
+      if (incident?.resolvedAt !== undefined && incident.resolvedAt < cutoff) this.forget(groupKey);
     }
   }
 
@@ -161,14 +169,30 @@ export class IncidentBook {
     return incident ?? undefined;
   }
 
-  /** Least recently used entries leave first; a Map iterates in insertion order. */
+  /**
+   * Least recently used entries leave first (a Map iterates in insertion order), until both the
+   * number of groups and the number of alert instances are within bounds: memory stays bounded
+   * in an alert storm, and what leaves is read back from the journal when next needed.
+   */
   private remember(groupKey: string, incident: Incident | null): void {
-    this.cache.delete(groupKey);
+    this.forget(groupKey);
     this.cache.set(groupKey, incident);
-    if (this.cache.size > this.cacheSize) {
+    this.cachedAlerts += incident?.alerts.size ?? 0;
+    while (
+      this.cache.size > 1 &&
+      (this.cache.size > this.cacheSize || this.cachedAlerts > this.cacheAlerts)
+    ) {
       const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
+      if (oldest === undefined) break;
+      this.forget(oldest);
     }
+  }
+
+  private forget(groupKey: string): void {
+    const known = this.cache.get(groupKey);
+    if (known === undefined) return;
+    this.cachedAlerts -= known?.alerts.size ?? 0;
+    this.cache.delete(groupKey);
   }
 
   private countResolution(incident: Incident): void {

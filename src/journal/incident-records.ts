@@ -80,7 +80,6 @@ export class IncidentRecords {
   private readonly insertTimeline;
   private readonly selectIncident;
   private readonly selectLatestForGroup;
-  private readonly selectOpen;
   private readonly selectAlerts;
   private readonly selectTimeline;
   private readonly selectMaxId;
@@ -113,9 +112,6 @@ export class IncidentRecords {
     this.selectLatestForGroup = db.prepare<[string], IncidentRow>(
       'SELECT * FROM incidents WHERE group_key = ? ORDER BY id DESC LIMIT 1',
     );
-    this.selectOpen = db.prepare<[], IncidentRow>(
-      'SELECT * FROM incidents WHERE resolved_at IS NULL ORDER BY id',
-    );
     this.selectAlerts = db.prepare<[number], AlertRow>(
       'SELECT * FROM alerts WHERE incident_id = ? ORDER BY first_seen_at, fingerprint, starts_at',
     );
@@ -125,8 +121,10 @@ export class IncidentRecords {
     this.selectMaxId = db.prepare<[], { max: number | null }>(
       'SELECT max(id) AS max FROM incidents',
     );
+    // One statement for a whole change: the instances come as a JSON array.
     this.updatePlanned = db.prepare(
-      'UPDATE alerts SET planned_status = status WHERE incident_id = ? AND fingerprint = ? AND starts_at = ?',
+      `UPDATE alerts SET planned_status = status WHERE incident_id = ? AND (fingerprint, starts_at) IN
+         (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
     );
     this.selectUnplanned = db.prepare<[], { incident_id: number }>(
       'SELECT DISTINCT incident_id FROM alerts WHERE planned_status IS NOT status ORDER BY incident_id',
@@ -196,7 +194,11 @@ export class IncidentRecords {
     incidentId: number,
     alerts: readonly { fingerprint: string; startsAt: string }[],
   ): void {
-    for (const a of alerts) this.updatePlanned.run(incidentId, a.fingerprint, a.startsAt);
+    if (alerts.length === 0) return;
+    this.updatePlanned.run(
+      incidentId,
+      JSON.stringify(alerts.map((a) => [a.fingerprint, a.startsAt])),
+    );
   }
 
   /**
@@ -241,10 +243,6 @@ export class IncidentRecords {
   latestForGroup(groupKey: string): Incident | undefined {
     const row = this.selectLatestForGroup.get(groupKey);
     return row && this.hydrate(row);
-  }
-
-  loadOpen(): Incident[] {
-    return this.selectOpen.all().map((row) => this.hydrate(row));
   }
 
   timeline(incidentId: number): StoredTimelineEntry[] {

@@ -9,8 +9,9 @@ export type SqliteDatabase = Database.Database;
 export interface JournalOptions {
   dataDir: string;
   /**
-   * `full` (default) fsyncs every commit: an answered webhook survives a power cut.
-   * `normal` survives a process crash (SIGKILL) but may lose the last commits on a power cut.
+   * `normal` (default; SQLite's recommendation for WAL) survives a process crash (SIGKILL) but
+   * may lose the last commits on a power cut. `full` fsyncs every commit: an answered webhook
+   * survives a power cut too.
    */
   sync?: 'full' | 'normal';
   /** Called with the seconds each commit took, and on each failed commit. */
@@ -62,7 +63,7 @@ export class Journal {
         db.pragma('auto_vacuum = INCREMENTAL');
       }
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma(`synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
       migrate(db);

@@ -6,7 +6,7 @@ import type { IncidentRecords } from '../journal/incident-records';
 import type { PlanRecords } from '../journal/plan-records';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { applyPlan, planChange, type PlanEntry } from './planner';
+import { applyPlan, planChange, type AlertRef, type PlanEntry, type Trigger } from './planner';
 import type { PolicySet } from './policy';
 
 /** A plan entry as journaled, ready for the executor. */
@@ -27,72 +27,106 @@ export interface PlanningStageDeps {
   onPlanned?: (entry: PlannedEntry) => void;
 }
 
+type Change = Pick<IncidentChange, 'incident' | 'previous' | 'newlyFiring' | 'newlyResolved'>;
+
 /**
  * The planning stage: after an incident change is journaled, decides (with the pure `planChange`)
  * which policies act, journals the plan with its timeline entries (and Investigating → Identified),
- * marks the alert instances planned, then hands the entries on. Changes are planned one at a
- * time, in order, so "planned at most once per policy" holds without races.
+ * marks the alert instances planned, then hands the entries on.
+ *
+ * Changes queued during one turn of the event loop are planned together at the next: each is
+ * decided at once, in order, and their writes share the journal's group commit, so planning
+ * keeps up with a storm instead of waiting for one commit per change. "Planned at most once per
+ * policy" holds across the batch through the instances planned but not yet committed.
  */
 export class PlanningStage {
-  private tail: Promise<void> = Promise.resolve();
+  private queue: Change[] = [];
+  private scheduled = false;
+  private readonly batches = new Set<Promise<void>>();
+  /** `policy|fingerprint|startsAt|trigger` of entries decided but not yet committed. */
+  private readonly uncommitted = new Set<string>();
 
   constructor(private readonly deps: PlanningStageDeps) {}
 
-  /** Queues a change for planning; never rejects (failures are logged; recovery replans them). */
-  enqueue(
-    change: Pick<IncidentChange, 'incident' | 'previous' | 'newlyFiring' | 'newlyResolved'>,
-  ): Promise<void> {
-    this.tail = this.tail
-      .then(() => this.plan(change))
-      .catch((err: unknown) => {
-        this.deps.logger.error('planning failed; it will be retried at the next start', {
-          incident: change.incident.id,
-          error: describeError(err),
-        });
-      });
-    return this.tail;
+  /** Queues a change for planning (failures are logged; recovery plans them at the next start). */
+  enqueue(change: Change): void {
+    this.queue.push(change);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.drain();
+    });
   }
 
-  /** Resolves once everything queued so far is planned. */
-  idle(): Promise<void> {
-    return this.tail;
+  /** Resolves once everything queued so far is planned and journaled. */
+  async idle(): Promise<void> {
+    while (this.queue.length > 0 || this.batches.size > 0) {
+      if (this.queue.length > 0 && !this.scheduled) this.drain();
+      await Promise.all([...this.batches, new Promise((resolve) => setImmediate(resolve))]);
+    }
   }
 
   /** Plans what a crash left unplanned (alert states journaled, planning not). */
   recover(): Promise<void> {
-    const pending = this.deps.records.unplanned();
-    for (const { incident, firing, resolved } of pending) {
+    for (const { incident, firing, resolved } of this.deps.records.unplanned()) {
       this.deps.logger.info('planning alerts left unplanned by the last run', {
         incident: incident.id,
         firing: firing.length,
         resolved: resolved.length,
       });
-      void this.enqueue({ incident, newlyFiring: firing, newlyResolved: resolved });
+      this.enqueue({ incident, newlyFiring: firing, newlyResolved: resolved });
     }
-    return this.tail;
+    return this.idle();
   }
 
-  private async plan(
-    change: Pick<IncidentChange, 'incident' | 'previous' | 'newlyFiring' | 'newlyResolved'>,
-  ): Promise<void> {
+  private drain(): void {
+    this.scheduled = false;
+    const changes = this.queue;
+    this.queue = [];
+    // Each plan() decides synchronously and queues its write; the writes commit together.
+    const batch = Promise.all(
+      changes.map((change) =>
+        this.plan(change).catch((err: unknown) => {
+          this.deps.logger.error('planning failed; it will be retried at the next start', {
+            incident: change.incident.id,
+            error: describeError(err),
+          });
+        }),
+      ),
+    ).then(() => undefined);
+    this.batches.add(batch);
+    void batch.finally(() => this.batches.delete(batch));
+  }
+
+  private async plan(change: Change): Promise<void> {
     const { deps } = this;
     const incident = change.incident;
     const plan = planChange({
       change,
       policies: deps.policies().policies,
-      isPlanned: (policy, alert, trigger) => deps.plans.isPlanned(policy, alert, trigger),
+      isPlanned: (policy, alert, trigger) =>
+        this.uncommitted.has(plannedKey(policy, alert, trigger)) ||
+        deps.plans.isPlanned(policy, alert, trigger),
     });
+    const keys = plan.entries.flatMap((e) =>
+      e.alerts.map((a) => plannedKey(e.policy, a, e.trigger)),
+    );
+    for (const key of keys) this.uncommitted.add(key);
     const now = deps.clock.now().getTime();
     const considered = [...change.newlyFiring, ...change.newlyResolved];
     let ids: number[] = [];
-    await deps.book.update(
-      incident,
-      (current) => applyPlan(current, plan, now),
-      () => {
-        ids = deps.plans.save(incident.id, plan, now);
-        deps.records.markPlanned(incident.id, considered);
-      },
-    );
+    try {
+      await deps.book.update(
+        incident,
+        (current) => applyPlan(current, plan, now),
+        () => {
+          ids = deps.plans.save(incident.id, plan, now);
+          deps.records.markPlanned(incident.id, considered);
+        },
+      );
+    } finally {
+      for (const key of keys) this.uncommitted.delete(key);
+    }
 
     for (const [policy, count] of plan.matches) deps.metrics.policyMatches.inc({ policy }, count);
     const log = deps.logger.child({ incident: incident.id, groupKey: incident.groupKey });
@@ -118,4 +152,8 @@ export class PlanningStage {
       deps.onPlanned?.(planned);
     });
   }
+}
+
+function plannedKey(policy: string, alert: AlertRef, trigger: Trigger): string {
+  return `${policy}|${alert.fingerprint}|${alert.startsAt}|${trigger}`;
 }

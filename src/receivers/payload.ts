@@ -1,5 +1,4 @@
 import Ajv, { type ErrorObject } from 'ajv';
-import addFormats from 'ajv-formats';
 
 /** One alert as Alertmanager's webhook (version 4) sends it. */
 export interface WebhookAlert {
@@ -31,6 +30,12 @@ export interface WebhookPayload {
 }
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' }, default: {} };
+/**
+ * RFC 3339, as Alertmanager writes times (0 to 9 fraction digits). A pattern, not ajv-formats'
+ * `date-time`: the same answer for what Alertmanager sends, at a fraction of the cost per alert.
+ */
+export const RFC3339_PATTERN =
+  '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$';
 const status = { enum: ['firing', 'resolved'] };
 
 /**
@@ -61,8 +66,8 @@ export const webhookPayloadSchema = {
           status,
           labels: stringMap,
           annotations: stringMap,
-          startsAt: { type: 'string', format: 'date-time' },
-          endsAt: { type: 'string', format: 'date-time', default: '0001-01-01T00:00:00Z' },
+          startsAt: { type: 'string', pattern: RFC3339_PATTERN },
+          endsAt: { type: 'string', pattern: RFC3339_PATTERN, default: '0001-01-01T00:00:00Z' },
           generatorURL: { type: 'string', default: '' },
           fingerprint: { type: 'string', pattern: '^[0-9a-fA-F]{1,64}$' },
         },
@@ -73,7 +78,6 @@ export const webhookPayloadSchema = {
 
 /** Compiled once, at module load. `allErrors` stays off: the input is untrusted and one error is enough. */
 const ajv = new Ajv({ useDefaults: true, strict: true });
-addFormats(ajv, ['date-time']);
 const validate = ajv.compile<WebhookPayload>(webhookPayloadSchema);
 
 export type PayloadCheck =
@@ -110,6 +114,8 @@ function describeSchemaError(error: ErrorObject): { ok: false; field: string; me
   let detail = error.message ?? 'is invalid';
   if (error.keyword === 'const') {
     detail = `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
+  } else if (error.keyword === 'pattern' && error.schemaPath.endsWith('At/pattern')) {
+    detail = 'must be an RFC 3339 time (e.g. 2026-11-27T13:56:01.123Z)';
   } else if (error.keyword === 'enum') {
     const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
     detail = `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;

@@ -106,7 +106,7 @@ describe('the journal', () => {
   it('uses WAL and the durability the operator chose', () => {
     expect(journal.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(journal.db.pragma('synchronous', { simple: true })).toBe(1);
-    const full = Journal.open({ dataDir: tempDir().path });
+    const full = Journal.open({ dataDir: tempDir().path, sync: 'full' });
     expect(full.db.pragma('synchronous', { simple: true })).toBe(2);
     full.close();
   });

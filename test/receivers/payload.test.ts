@@ -88,7 +88,7 @@ describe('the Alertmanager webhook payload schema', () => {
       'a startsAt that is not a time',
       mutated((p) => (p.alerts[0].startsAt = 'yesterday')),
       'alerts[0].startsAt',
-      'alerts[0].startsAt must match format "date-time"',
+      'alerts[0].startsAt must be an RFC 3339 time (e.g. 2026-11-27T13:56:01.123Z)',
     ],
     [
       'a label value that is a number',
