@@ -30,7 +30,6 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { SinkNotifier } from './notify/sinks';
 import { formatProblem } from './policies/loader';
-import { PlanningStage } from './policies/planning-stage';
 import { PolicyStore } from './policies/store';
 import { WebhookAuthenticator } from './receivers/auth';
 import { Escalator } from './remediations/escalation';
@@ -131,7 +130,8 @@ export async function serve(
     clock,
     logger,
     metrics,
-    severity: () => policies.policies.severity,
+    plans,
+    policies: () => policies.policies,
   });
   metrics.bindOpenIncidents(() => book.openCounts());
   metrics.bindJournalSize(() => journal.sizeBytes());
@@ -197,25 +197,12 @@ export async function serve(
     dryRun,
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
   });
-  const planning = new PlanningStage({
-    book,
-    records,
-    plans,
-    policies: () => policies.policies,
-    clock,
-    logger,
-    metrics,
-    onPlanned: (entry) => {
-      executor.start(entry.planId);
-    },
-  });
-  book.onChange((change) => {
-    planning.enqueue(change);
+  book.onChange((change, planned) => {
+    for (const entry of planned) executor.start(entry.planId);
     executor.onIncidentChange(change);
   });
-  // Plans journaled before a crash first, so the plans recovery makes are not started twice.
+  // Plans and steps a crash interrupted; they do not hold up the start.
   void executor.recover();
-  await planning.recover();
   const stopEscalationChecks = escalator.start(options.escalationCheckMs ?? 30_000);
   const prune = (): void => {
     const cutoff = clock.now().getTime() - config.retentionMs;
@@ -365,7 +352,6 @@ export async function serve(
         });
         stopEscalationChecks();
         clearInterval(pruning);
-        await planning.idle();
         executor.close();
         await executor.idle();
         journal.close();

@@ -2,8 +2,18 @@ import type { Clock } from '../clock';
 import { describeError } from '../errors';
 import type { IncidentRecords } from '../journal/incident-records';
 import type { Journal } from '../journal/journal';
+import type { PlanRecords } from '../journal/plan-records';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import {
+  applyPlan,
+  planChange,
+  type AlertRef,
+  type Plan,
+  type PlannedEntry,
+  type Trigger,
+} from '../policies/planner';
+import type { PolicySet } from '../policies/policy';
 import type { WebhookPayload } from '../receivers/payload';
 import {
   applyNotification,
@@ -11,7 +21,7 @@ import {
   type IncidentChange,
   type TimelineEntry,
 } from './incident';
-import { formatSeverity, type SeverityConfig } from './severity';
+import { formatSeverity } from './severity';
 
 export interface IncidentBookDeps {
   journal: Journal;
@@ -19,8 +29,9 @@ export interface IncidentBookDeps {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  /** The severity rules in force now; they change when the policies file is reloaded. */
-  severity: () => SeverityConfig;
+  plans: PlanRecords;
+  /** The severity rules and policies in force now; they change when the file is reloaded. */
+  policies: () => PolicySet;
   /** How many groups' latest incidents stay in memory; the journal holds the rest. */
   cacheSize?: number;
   /** How many alert instances those incidents may hold in all, whatever the number of groups. */
@@ -34,7 +45,8 @@ export interface IngestResult {
   readonly changed: boolean;
 }
 
-export type IncidentListener = (change: IncidentChange) => void;
+/** Told of every journaled change, with the plan entries it made (ready to run). */
+export type IncidentListener = (change: IncidentChange, planned: readonly PlannedEntry[]) => void;
 
 /** What a later decision does to an incident: a new state (or none), and timeline entries. */
 export interface IncidentDecision {
@@ -46,9 +58,11 @@ const DEFAULT_CACHE_SIZE = 10_000;
 const DEFAULT_CACHE_ALERTS = 100_000;
 
 /**
- * Turns accepted notifications into incidents. Keeps each recently seen group's latest incident in
- * memory (a bounded cache over the journal, which stays the source of truth), decides with the pure
- * `applyNotification`, journals the change, and only then reports it to listeners (the planner).
+ * Turns accepted notifications into incidents and plans. Keeps each recently seen group's latest
+ * incident in memory (a bounded cache over the journal, which stays the source of truth), decides
+ * with the pure `applyNotification` and `planChange`, journals the change and its plan in one
+ * transaction (so a crash cannot leave alerts journaled but unplanned), and only then reports
+ * them to listeners (the executor).
  */
 export class IncidentBook {
   private readonly cache = new Map<string, Incident | null>();
@@ -57,6 +71,8 @@ export class IncidentBook {
   private readonly cacheSize: number;
   private readonly cacheAlerts: number;
   private cachedAlerts = 0;
+  /** `policy|fingerprint|startsAt|trigger` of plan entries decided but not yet committed. */
+  private readonly uncommitted = new Set<string>();
 
   constructor(private readonly deps: IncidentBookDeps) {
     this.nextId = deps.records.maxId() + 1;
@@ -75,11 +91,13 @@ export class IncidentBook {
   async ingest(payload: WebhookPayload): Promise<IngestResult> {
     const { groupKey } = payload;
     const current = this.latest(groupKey);
+    const policySet = this.deps.policies();
+    const now = this.deps.clock.now().getTime();
     const change = applyNotification({
       current,
       payload,
-      severity: this.deps.severity(),
-      now: this.deps.clock.now().getTime(),
+      severity: policySet.severity,
+      now,
       nextId: this.nextId,
     });
     if (change === undefined) {
@@ -90,19 +108,43 @@ export class IncidentBook {
       return current ? { incidentId: current.id, changed: false } : { changed: false };
     }
     if (change.incident.id === this.nextId) this.nextId++;
+    const plan = planChange({
+      change,
+      policies: policySet.policies,
+      isPlanned: (policy, alert, trigger) =>
+        this.uncommitted.has(plannedKey(policy, alert, trigger)) ||
+        this.deps.plans.isPlanned(policy, alert, trigger),
+    });
+    const planned = applyPlan(change.incident, plan, now);
+    const incident = planned.incident ?? change.incident;
+    const journaled: IncidentChange = {
+      ...change,
+      incident,
+      timeline: [...change.timeline, ...planned.timeline],
+    };
     // Later notifications in this same tick must see this change, so memory moves first; if the
     // commit fails the group is dropped from memory and reloaded from the journal when next seen.
-    this.remember(groupKey, change.incident);
-    await this.deps.journal.write(
-      () => {
-        this.deps.records.saveChange(change);
-      },
-      () => {
-        this.forget(groupKey);
-      },
+    this.remember(groupKey, incident);
+    const keys = plan.entries.flatMap((e) =>
+      e.alerts.map((a) => plannedKey(e.policy, a, e.trigger)),
     );
-    this.report(change);
-    return { incidentId: change.incident.id, changed: true };
+    for (const key of keys) this.uncommitted.add(key);
+    let ids: number[];
+    try {
+      ids = await this.deps.journal.write(
+        () => {
+          this.deps.records.saveChange(journaled);
+          return this.deps.plans.save(incident.id, plan, now);
+        },
+        () => {
+          this.forget(groupKey);
+        },
+      );
+    } finally {
+      for (const key of keys) this.uncommitted.delete(key);
+    }
+    this.report(journaled, plan, ids);
+    return { incidentId: incident.id, changed: true };
   }
 
   /**
@@ -202,7 +244,7 @@ export class IncidentBook {
     this.deps.metrics.timeToResolve.observe({ severity }, seconds);
   }
 
-  private report(change: IncidentChange): void {
+  private report(change: IncidentChange, plan: Plan, ids: readonly number[]): void {
     const { incident, previous } = change;
     const log = this.deps.logger.child({ incident: incident.id, groupKey: incident.groupKey });
     const severity = formatSeverity(incident.severity);
@@ -231,9 +273,32 @@ export class IncidentBook {
         ),
       });
     }
+    for (const [policy, count] of plan.matches)
+      this.deps.metrics.policyMatches.inc({ policy }, count);
+    for (const skip of plan.skips) {
+      this.deps.metrics.skips.inc({ policy: skip.policy, reason: skip.code });
+      log.info('policy skipped', {
+        policy: skip.policy,
+        reason: skip.reason,
+        alerts: skip.alerts.length,
+      });
+    }
+    const planned = plan.entries.map((entry, i): PlannedEntry => {
+      this.deps.metrics.plans.inc({ policy: entry.policy, action: entry.steps[0]?.action ?? '' });
+      const plannedEntry = { ...entry, planId: ids[i] ?? 0, groupKey: incident.groupKey };
+      log.info('remediation planned', {
+        plan: plannedEntry.planId,
+        policy: entry.policy,
+        steps: entry.steps.map((s) => s.action),
+        target: entry.target,
+        alerts: entry.alerts.length,
+        dryRun: entry.dryRun,
+      });
+      return plannedEntry;
+    });
     for (const listener of this.listeners) {
       try {
-        listener(change);
+        listener(change, planned);
       } catch (err) {
         // The change is committed; a failing listener must not turn it into a webhook error.
         log.error('incident listener failed', { error: describeError(err) });
@@ -248,4 +313,8 @@ function alertSummary(alerts: IncidentChange['newlyFiring']): Record<string, unk
     alertnames: [...new Set(alerts.map((a) => a.labels.alertname ?? ''))].slice(0, 10),
     fingerprints: alerts.slice(0, 10).map((a) => a.fingerprint),
   };
+}
+
+function plannedKey(policy: string, alert: AlertRef, trigger: Trigger): string {
+  return `${policy}|${alert.fingerprint}|${alert.startsAt}|${trigger}`;
 }

@@ -84,8 +84,6 @@ export class IncidentRecords {
   private readonly selectTimeline;
   private readonly selectMaxId;
   private readonly selectOpenCounts;
-  private readonly updatePlanned;
-  private readonly selectUnplanned;
 
   constructor(private readonly db: SqliteDatabase) {
     this.upsertIncident = db.prepare(`
@@ -121,20 +119,12 @@ export class IncidentRecords {
     this.selectMaxId = db.prepare<[], { max: number | null }>(
       'SELECT max(id) AS max FROM incidents',
     );
-    // One statement for a whole change: the instances come as a JSON array.
-    this.updatePlanned = db.prepare(
-      `UPDATE alerts SET planned_status = status WHERE incident_id = ? AND (fingerprint, starts_at) IN
-         (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
-    );
-    this.selectUnplanned = db.prepare<[], { incident_id: number }>(
-      'SELECT DISTINCT incident_id FROM alerts WHERE planned_status IS NOT status ORDER BY incident_id',
-    );
     this.selectOpenCounts = db.prepare<[], { severity: Severity; n: number }>(
       'SELECT severity, count(*) AS n FROM incidents WHERE resolved_at IS NULL GROUP BY severity',
     );
   }
 
-  /** Writes what one notification changed. Call inside `Journal.write`. */
+  /** Writes what one notification changed. Call inside `Journal.write` (with the plan it made). */
   saveChange(change: IncidentChange): void {
     this.saveIncident(change.incident);
     for (const alert of change.alerts) this.saveAlert(change.incident.id, alert);
@@ -187,47 +177,6 @@ export class IncidentRecords {
 
   maxId(): number {
     return this.selectMaxId.get()?.max ?? 0;
-  }
-
-  /** Records that planning ran for these alert instances' current status. */
-  markPlanned(
-    incidentId: number,
-    alerts: readonly { fingerprint: string; startsAt: string }[],
-  ): void {
-    if (alerts.length === 0) return;
-    this.updatePlanned.run(
-      incidentId,
-      JSON.stringify(alerts.map((a) => [a.fingerprint, a.startsAt])),
-    );
-  }
-
-  /**
-   * Incidents with alert instances whose current status planning has not run for (a crash came
-   * between journaling a notification and planning it), each with those instances.
-   */
-  unplanned(): { incident: Incident; firing: AlertState[]; resolved: AlertState[] }[] {
-    return this.selectUnplanned.all().flatMap(({ incident_id }) => {
-      const incident = this.get(incident_id);
-      if (incident === undefined) return [];
-      const rows = this.db
-        .prepare<[number], { fingerprint: string; starts_at: string; status: string }>(
-          'SELECT fingerprint, starts_at, status FROM alerts WHERE incident_id = ? AND planned_status IS NOT status',
-        )
-        .all(incident_id);
-      const pending = rows.flatMap((r) => {
-        const alert = incident.alerts.get(
-          alertKey({ fingerprint: r.fingerprint, startsAt: r.starts_at }),
-        );
-        return alert ? [alert] : [];
-      });
-      return [
-        {
-          incident,
-          firing: pending.filter((a) => a.status === 'firing'),
-          resolved: pending.filter((a) => a.status === 'resolved'),
-        },
-      ];
-    });
   }
 
   /** Open incidents by severity level. */

@@ -76,9 +76,6 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX plan_alerts_plan ON plan_alerts (plan_id);
 
-  -- The alert status planning last ran for: after a crash, alerts whose status differs from it
-  -- are planned again at start-up.
-  ALTER TABLE alerts ADD COLUMN planned_status TEXT;
 
   -- Why the incident must wait for a human to resolve it (a policy with autoResolve: false).
   ALTER TABLE incidents ADD COLUMN hold_open TEXT;

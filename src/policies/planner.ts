@@ -51,6 +51,12 @@ export interface PlanEntry {
   readonly reason: string;
 }
 
+/** A plan entry as journaled, ready for the executor. */
+export interface PlannedEntry extends PlanEntry {
+  readonly planId: number;
+  readonly groupKey: string;
+}
+
 /** Why a policy that matched will not act: a bounded set, used as a metric label. */
 export type PlanSkipCode = 'severity_below_minimum' | 'template_missing_value';
 

@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/clock';
 import { IncidentBook } from '../../src/incidents/book';
 import { IncidentRecords } from '../../src/journal/incident-records';
 import { Journal } from '../../src/journal/journal';
+import { PlanRecords } from '../../src/journal/plan-records';
 import { createMemoryLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { defaultPolicySet } from '../../src/policies/loader';
@@ -32,7 +33,8 @@ describe('the incident book', () => {
       clock: new ManualClock(),
       logger: createMemoryLogger().logger,
       metrics: createMetrics(new Registry(), { processMetrics: false }),
-      severity: () => defaultPolicySet().severity,
+      plans: new PlanRecords(journal.db),
+      policies: () => defaultPolicySet(),
       ...bounds,
     });
   const group = (n: number, alerts: number): WebhookPayload => {

@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/clock';
 import { IncidentBook } from '../../src/incidents/book';
 import { IncidentRecords } from '../../src/journal/incident-records';
 import { Journal } from '../../src/journal/journal';
+import { PlanRecords } from '../../src/journal/plan-records';
 import { pruneResolved } from '../../src/journal/retention';
 import { createMemoryLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
@@ -31,7 +32,8 @@ describe('retention', () => {
       clock,
       logger: createMemoryLogger().logger,
       metrics: createMetrics(new Registry(), { processMetrics: false }),
-      severity: () => defaultPolicySet().severity,
+      plans: new PlanRecords(journal.db),
+      policies: () => defaultPolicySet(),
     });
   });
   afterEach(() => {

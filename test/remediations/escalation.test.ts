@@ -7,6 +7,7 @@ import { transition, type Incident, type IncidentStatus } from '../../src/incide
 import type { Severity } from '../../src/incidents/severity';
 import { IncidentRecords, type StoredTimelineEntry } from '../../src/journal/incident-records';
 import { Journal } from '../../src/journal/journal';
+import { PlanRecords } from '../../src/journal/plan-records';
 import { RemediationRecords } from '../../src/journal/remediation-records';
 import { createMemoryLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
@@ -224,7 +225,8 @@ describe('Escalator', () => {
       clock,
       logger: memory.logger,
       metrics,
-      severity: () => defaultPolicySet().severity,
+      plans: new PlanRecords(journal.db),
+      policies: () => defaultPolicySet(),
     });
     ladders = [TECHNICAL];
     notifier = new StubNotifier((n) => Promise.resolve({ sink: n.sink, attempts: 1, status: 200 }));
