@@ -273,8 +273,8 @@ export class Executor {
     ctx: ActionContext,
   ): Promise<Attempt> {
     const { deps } = this;
-    const gate = await this.gates(plan, incident, index, action, ctx);
-    if (gate !== undefined) return { outcome: { status: 'skipped', skip: gate } };
+    const local = await this.localGates(plan, incident, ctx);
+    if (local !== undefined) return { outcome: { status: 'skipped', skip: local } };
     if (deps.kube === undefined) {
       return {
         outcome: {
@@ -284,44 +284,54 @@ export class Executor {
       };
     }
     const subject = subjectOf(plan, incident);
-    const unlock = await this.lock(subject, ctx.dryRun, ctx.now);
-    if (typeof unlock !== 'function') return { outcome: { status: 'skipped', skip: unlock } };
+    // Independent reads go out together: the target's opt-out annotation, the blast radius
+    // count, and the lock. Every round trip here is time between the alert and the fix.
+    const [gate, unlock] = await Promise.allSettled([
+      this.clusterGates(plan, index, action, ctx),
+      this.lock(subject, ctx.dryRun, ctx.now),
+    ]);
+    const release =
+      unlock.status === 'fulfilled' && typeof unlock.value === 'function'
+        ? unlock.value
+        : undefined;
     try {
-      if (index === 0 && !ctx.dryRun && deps.leases !== undefined) {
-        // The gates read the attempts before the lock was ours: another replica may have
-        // taken it, acted and released it since.
-        const skip = cooldownOrBudget(
-          await deps.leases.attempts(plan.policy, subject),
-          ctx.now.getTime(),
-          plan.cooldownMs,
-          plan.budget,
-        );
-        if (skip !== undefined) return { outcome: { status: 'skipped', skip } };
-      }
-      let decision: ActionDecision;
-      try {
-        decision = await action.plan(ctx);
-      } catch (err) {
-        return { outcome: failure(err, `reading for ${action.name} failed`) };
-      }
+      if (gate.status === 'rejected') throw gate.reason;
+      if (gate.value !== undefined) return { outcome: { status: 'skipped', skip: gate.value } };
+      if (unlock.status === 'rejected') throw unlock.reason;
+      if (release === undefined)
+        return { outcome: { status: 'skipped', skip: unlock.value as Skip } };
+
+      const counting = index === 0 && !ctx.dryRun && deps.leases !== undefined;
+      const [record, planned] = await Promise.all([
+        counting ? deps.leases?.attempts(plan.policy, subject) : undefined,
+        action.plan(ctx).then(
+          (decision) => ({ decision }),
+          (err: unknown) => ({ err }),
+        ),
+      ]);
+      // Read under the lock: another replica may have acted and released it since the plan.
+      const spent =
+        record && cooldownOrBudget(record, ctx.now.getTime(), plan.cooldownMs, plan.budget);
+      if (spent !== undefined) return { outcome: { status: 'skipped', skip: spent } };
+      if ('err' in planned)
+        return { outcome: failure(planned.err, `reading for ${action.name} failed`) };
+      const { decision } = planned;
       if (decision.kind === 'skip') {
         return {
           outcome: { status: 'skipped', skip: { code: 'not_applicable', reason: decision.reason } },
           decision,
         };
       }
-      if (index === 0 && !ctx.dryRun && deps.leases !== undefined) {
-        if (!(await deps.leases.recordAttempt(plan.policy, subject, ctx.now, plan.cooldownMs))) {
-          return {
-            outcome: {
-              status: 'skipped',
-              skip: {
-                code: 'locked',
-                reason: 'another replica started acting on this target first',
-              },
-            },
-          };
-        }
+      if (
+        counting &&
+        !(await deps.leases?.recordAttempt(plan.policy, subject, ctx.now, plan.cooldownMs, record))
+      ) {
+        return {
+          outcome: {
+            status: 'skipped',
+            skip: { code: 'locked', reason: 'another replica started acting on this target first' },
+          },
+        };
       }
       // The circuit is asked again, and a half-open trial claimed, only now that the step will
       // really act: a trial skipped by a later gate must not hold the circuit half-open forever.
@@ -352,7 +362,7 @@ export class Executor {
         return { outcome: failure(err, `${action.name} failed`), decision, intentId };
       }
     } finally {
-      await unlock();
+      await release?.();
     }
   }
 
@@ -381,17 +391,12 @@ export class Executor {
     return true;
   }
 
-  /** The gates that need no lock: the first that says no wins. */
-  private async gates(
+  /** The gates decided without the cluster: the first that says no wins. */
+  private async localGates(
     plan: StoredPlan,
     incident: Incident,
-    index: number,
-    action: Action,
     ctx: ActionContext,
   ): Promise<Skip | undefined> {
-    const { deps } = this;
-    const safety = deps.policies().safety;
-    const now = ctx.now.getTime();
     const alerts = alertsOf(plan, incident);
     if (
       plan.trigger === 'firing' &&
@@ -403,37 +408,39 @@ export class Executor {
     if (this.paused)
       return { code: 'paused', reason: 'remediation is paused (POST /api/v1/resume to resume)' };
     // Dry runs change nothing, so they neither open a circuit nor are stopped by one.
-    const circuit = ctx.dryRun ? undefined : await this.circuitGate(plan.policy, now, false);
+    const circuit = ctx.dryRun
+      ? undefined
+      : await this.circuitGate(plan.policy, ctx.now.getTime(), false);
     if (circuit !== undefined) return circuit;
-    const protectedNs = protectedNamespace(plan.target, safety);
-    if (protectedNs !== undefined) return protectedNs;
-    if (deps.kube === undefined) return undefined;
+    return protectedNamespace(plan.target, this.deps.policies().safety);
+  }
 
+  /** The gates read from the cluster: the opt-out annotation, then (first step) the blast radius. */
+  private async clusterGates(
+    plan: StoredPlan,
+    index: number,
+    action: Action,
+    ctx: ActionContext,
+  ): Promise<Skip | undefined> {
+    const { kube, leases } = this.deps;
+    const safety = this.deps.policies().safety;
     const target = plan.target;
-    if (target !== undefined && action.targetKinds.length > 0) {
-      const annotations =
-        target.kind === 'Pod'
-          ? (await deps.kube.readPod(target.namespace, target.name)).metadata?.annotations
-          : (await deps.kube.readDeployment(target.namespace, target.name)).metadata?.annotations;
-      const optOut = optedOut(annotations, safety);
-      if (optOut !== undefined) return optOut;
-    }
-    if (index > 0 || ctx.dryRun || deps.leases === undefined) return undefined;
+    if (kube === undefined || target === undefined) return undefined;
     // The blast radius counts changes; a notification or a diagnostic is not one.
-    if (action.remediates && target !== undefined) {
-      const counts = await deps.leases.recentAttempts(
-        target.namespace,
-        safety.blastRadius.windowMs,
-        ctx.now,
-      );
-      const tooMany = blastRadius(counts, target, safety);
-      if (tooMany !== undefined) return tooMany;
-    }
-    return cooldownOrBudget(
-      await deps.leases.attempts(plan.policy, subjectOf(plan, incident)),
-      now,
-      plan.cooldownMs,
-      plan.budget,
+    const counting = action.remediates && index === 0 && !ctx.dryRun && leases !== undefined;
+    const [object, counts] = await Promise.all([
+      action.targetKinds.length === 0
+        ? undefined
+        : target.kind === 'Pod'
+          ? kube.readPod(target.namespace, target.name)
+          : kube.readDeployment(target.namespace, target.name),
+      counting
+        ? leases.recentAttempts(target.namespace, safety.blastRadius.windowMs, ctx.now)
+        : undefined,
+    ]);
+    return (
+      optedOut(object?.metadata?.annotations, safety) ??
+      (counts === undefined ? undefined : blastRadius(counts, target, safety))
     );
   }
 

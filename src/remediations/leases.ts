@@ -33,6 +33,11 @@ export function groupSubject(groupKey: string): LeaseSubject {
   return { key: `group/${groupKey}`, namespace: '' };
 }
 
+/** An attempt record as read, with its Lease when there is one. */
+export interface AttemptsRead extends AttemptRecord {
+  readonly lease?: V1Lease;
+}
+
 export type LockResult =
   { readonly ok: true; release(): Promise<void> } | { readonly ok: false; readonly holder: string };
 
@@ -145,10 +150,10 @@ export class LeaseStore {
     };
   }
 
-  /** The attempts recorded for this policy on this subject. */
-  async attempts(policy: string, subject: LeaseSubject): Promise<AttemptRecord> {
+  /** The attempts recorded for this policy on this subject (with the Lease, for `recordAttempt`). */
+  async attempts(policy: string, subject: LeaseSubject): Promise<AttemptsRead> {
     const lease = await this.read(leaseName(policy, subject.key));
-    return { attempts: readAttempts(lease) };
+    return { attempts: readAttempts(lease), ...(lease === undefined ? {} : { lease }) };
   }
 
   /**
@@ -160,9 +165,11 @@ export class LeaseStore {
     subject: LeaseSubject,
     now: Date,
     cooldownMs: number,
+    known?: AttemptsRead,
   ): Promise<boolean> {
     const name = leaseName(policy, subject.key);
-    const existing = await this.read(name);
+    // Written over the Lease as read (its resourceVersion): a write in between is a conflict.
+    const existing = known === undefined ? await this.read(name) : known.lease;
     const attempts = [
       ...readAttempts(existing).filter((t) => now.getTime() - t < KEEP_ATTEMPTS_MS),
       now.getTime(),

@@ -361,7 +361,7 @@ describe('LeaseStore', () => {
 
   describe('attempts', () => {
     it('reads no attempts for a target never acted on', async () => {
-      expect(await a.attempts('web-errors', targetSubject(WEB))).toEqual({ attempts: [] });
+      expect((await a.attempts('web-errors', targetSubject(WEB))).attempts).toEqual([]);
     });
 
     it('reads the attempts of one policy on one target, oldest first', async () => {
@@ -374,9 +374,10 @@ describe('LeaseStore', () => {
         at(40 * MINUTE),
         COOLDOWN,
       );
-      expect(await b.attempts('web-errors', targetSubject(WEB))).toEqual({
-        attempts: [NOW.getTime(), NOW.getTime() + 20 * MINUTE],
-      });
+      expect((await b.attempts('web-errors', targetSubject(WEB))).attempts).toEqual([
+        NOW.getTime(),
+        NOW.getTime() + 20 * MINUTE,
+      ]);
     });
 
     it.each([
@@ -393,7 +394,7 @@ describe('LeaseStore', () => {
         },
         spec: {},
       });
-      expect(await a.attempts('web-errors', targetSubject(WEB))).toEqual({ attempts: [] });
+      expect((await a.attempts('web-errors', targetSubject(WEB))).attempts).toEqual([]);
     });
 
     it('keeps only numbers from the annotation, sorted', async () => {
@@ -407,7 +408,7 @@ describe('LeaseStore', () => {
         },
         spec: {},
       });
-      expect(await a.attempts('web-errors', targetSubject(WEB))).toEqual({ attempts: [10, 30] });
+      expect((await a.attempts('web-errors', targetSubject(WEB))).attempts).toEqual([10, 30]);
     });
   });
 
@@ -470,9 +471,7 @@ describe('LeaseStore', () => {
         expect(name.length).toBeLessThanOrEqual(253);
         expect(stored(name)).toBeDefined();
       }
-      expect(await a.attempts(policy, targetSubject(target))).toEqual({
-        attempts: [NOW.getTime()],
-      });
+      expect((await a.attempts(policy, targetSubject(target))).attempts).toEqual([NOW.getTime()]);
     });
 
     it('differ for long targets that differ only in their last character', async () => {
