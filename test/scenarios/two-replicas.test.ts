@@ -210,6 +210,18 @@ policies:
           (d) => d.template === template && text.test(String(d.reason)),
         );
       await waitFor(() => told('status-update', /escalation/).length > 0, 'the escalation', 10_000);
+      // Both replicas must reach the rung before the alert resolves (each checks on its own
+      // clock); the one that did not notify would otherwise have no sink to send a notice to.
+      await Promise.all(
+        replicas.map((r, i) =>
+          incidentWhen(
+            r,
+            ids[i] ?? 0,
+            (v) => messages(v).some((m) => m.startsWith('Escalation to')),
+            'each replica to reach the rung',
+          ),
+        ),
+      );
       await Promise.all(replicas.map((r) => post(r, down.resolved())));
       await waitFor(
         () => told('resolution-notice', /./).length > 0,
