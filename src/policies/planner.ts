@@ -72,7 +72,10 @@ export interface PlanSkip {
 export interface Plan {
   readonly entries: readonly PlanEntry[];
   readonly skips: readonly PlanSkip[];
-  /** Matching alert instances per policy (planned or not), for the matches metric. */
+  /**
+   * Alert instances that changed state and matched, per policy (planned or not), for the matches
+   * metric. Alerts reconsidered because severity rose were counted when they started firing.
+   */
   readonly matches: ReadonlyMap<string, number>;
 }
 
@@ -96,10 +99,10 @@ export function planChange(input: PlanInput): Plan {
     ...input.change.newlyFiring.map((a): [AlertState, Trigger] => [a, 'firing']),
     ...input.change.newlyResolved.map((a): [AlertState, Trigger] => [a, 'resolved']),
   ];
+  const changed = new Set<AlertState>([...input.change.newlyFiring, ...input.change.newlyResolved]);
   if (previous !== undefined && incident.severity < previous.severity) {
-    const already = new Set(input.change.newlyFiring);
     for (const alert of incident.alerts.values()) {
-      if (alert.status === 'firing' && !already.has(alert)) candidates.push([alert, 'firing']);
+      if (alert.status === 'firing' && !changed.has(alert)) candidates.push([alert, 'firing']);
     }
   }
 
@@ -112,7 +115,7 @@ export function planChange(input: PlanInput): Plan {
       if (!matchesLabels(policy.match, alert.labels)) continue;
       if (policy.value !== undefined && !evaluateNumericCondition(policy.value, alert).matched)
         continue;
-      matches.set(policy.name, (matches.get(policy.name) ?? 0) + 1);
+      if (changed.has(alert)) matches.set(policy.name, (matches.get(policy.name) ?? 0) + 1);
       const ref: AlertRef = { fingerprint: alert.fingerprint, startsAt: alert.startsAt };
       if (input.isPlanned(policy.name, ref, trigger)) continue;
 

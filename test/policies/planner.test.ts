@@ -206,9 +206,13 @@ sinks: { s: { type: webhook, urlEnv: HOOK } }
     two.alerts = two.alerts.slice(0, 2);
     const first = change(sev1Only, two);
     expect(first.incident.severity).toBe(2);
-    expect(
-      planChange({ change: first, policies: sev1Only.policies, isPlanned: nothingPlanned }).entries,
-    ).toEqual([]);
+    const atSev2 = planChange({
+      change: first,
+      policies: sev1Only.policies,
+      isPlanned: nothingPlanned,
+    });
+    expect(atSev2.entries).toEqual([]);
+    expect(atSev2.matches.get('page')).toBe(2);
     const third = change(sev1Only, payload, first.incident);
     expect(third.incident.severity).toBe(1);
     const plan = planChange({
@@ -218,6 +222,8 @@ sinks: { s: { type: webhook, urlEnv: HOOK } }
     });
     expect(plan.entries).toHaveLength(1);
     expect(plan.entries[0]?.alerts).toHaveLength(3);
+    // Matches count alert instances once, when they start firing: 2 + 1, never 2 + 3.
+    expect(plan.matches.get('page')).toBe(1);
   });
 
   it('honours a numeric condition on the alert', () => {
