@@ -18,6 +18,7 @@ import {
   type V1Lease,
   type V1NetworkPolicy,
 } from '@kubernetes/client-node';
+import { AgentPool } from './connections';
 import type { KubeCredentials } from './credentials';
 import {
   KubeError,
@@ -76,6 +77,7 @@ export class ClientNodeKube implements KubePort {
   private readonly core: CoreV1Api;
   private readonly events: EventsV1Api;
   private readonly networking: NetworkingV1Api;
+  private readonly connections = new AgentPool();
 
   constructor(
     kc: KubeConfig,
@@ -281,7 +283,7 @@ export class ClientNodeKube implements KubePort {
       const started = performance.now();
       const seconds = (): number => (performance.now() - started) / 1000;
       try {
-        const result = await request(requestOptions(timeoutMs, contentType));
+        const result = await request(requestOptions(timeoutMs, contentType, this.connections));
         this.options.onRequest?.(verb, 'success', seconds());
         return result;
       } catch (err) {
@@ -303,14 +305,23 @@ function writeParams(options: WriteOptions | undefined): { dryRun?: string; fiel
   return { fieldManager: FIELD_MANAGER, ...(options?.dryRun === true ? { dryRun: 'All' } : {}) };
 }
 
-/** Per-request middleware: the content type (when the call has a body to describe) and a timeout. */
-function requestOptions(timeoutMs: number, contentType: string | undefined): ConfigurationOptions {
+/**
+ * Per-request middleware (it runs after authentication has set the request's agent): the content
+ * type (when the call has a body to describe), a timeout, and a kept-alive connection.
+ */
+function requestOptions(
+  timeoutMs: number,
+  contentType: string | undefined,
+  connections: AgentPool,
+): ConfigurationOptions {
   return {
     middleware: [
       {
         pre: (context: RequestContext) => {
           if (contentType !== undefined) context.setHeaderParam('Content-Type', contentType);
           context.setSignal(AbortSignal.timeout(timeoutMs));
+          const agent = connections.reuse(context.getAgent());
+          if (agent !== undefined) context.setAgent(agent);
           return new Observable(Promise.resolve(context));
         },
         post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
