@@ -190,6 +190,25 @@ export class Escalator {
     }
   }
 
+  /**
+   * True when this replica is the one to send. A claim that cannot be made (the API server is
+   * down, which is when humans most need telling) counts as won: two copies of a notice are
+   * better than none, and the rung is already journaled, so nothing would send it later.
+   */
+  private async claim(key: string, incident: Incident): Promise<boolean> {
+    const { claims, clock, logger } = this.deps;
+    if (claims === undefined) return true;
+    try {
+      return await claims.claimOnce(key, clock.now());
+    } catch (err) {
+      logger.warn('could not claim a notice for this replica; sending it anyway', {
+        incident: incident.id,
+        error: describeError(err),
+      });
+      return true;
+    }
+  }
+
   /** Sends (or, in a dry run, records that it would send) and puts the outcome in the timeline. */
   private async send(
     incident: Incident,
@@ -204,10 +223,7 @@ export class Escalator {
     if (options.dryRun) {
       deps.metrics.notifications.inc({ sink, template, result: 'dry_run' });
       message = `${what}: not sent (dry run)`;
-    } else if (
-      deps.claims !== undefined &&
-      !(await deps.claims.claimOnce(options.claim, deps.clock.now()))
-    ) {
+    } else if (!(await this.claim(options.claim, incident))) {
       message = `${what}: sent by another replica`;
     } else {
       try {

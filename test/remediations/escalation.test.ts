@@ -20,6 +20,7 @@ import {
   chooseLadder,
   dueRungs,
   Escalator,
+  type EscalatorDeps,
   type EscalationReason,
 } from '../../src/remediations/escalation';
 import { fixture, type FixtureName } from '../support/fixtures';
@@ -207,7 +208,7 @@ describe('Escalator', () => {
   let ladders: EscalationLadder[];
   let notifier: StubNotifier;
   /** A new Escalator over the same journal (a second one is what a restart would make). */
-  let escalator: (dryRun?: boolean) => Escalator;
+  let escalator: (dryRun?: boolean, claims?: EscalatorDeps['claims']) => Escalator;
 
   beforeEach(() => {
     dir = tempDir();
@@ -230,8 +231,9 @@ describe('Escalator', () => {
     });
     ladders = [TECHNICAL];
     notifier = new StubNotifier((n) => Promise.resolve({ sink: n.sink, attempts: 1, status: 200 }));
-    escalator = (dryRun = false) =>
+    escalator = (dryRun = false, claims) =>
       new Escalator({
+        ...(claims === undefined ? {} : { claims }),
         journal,
         book,
         incidents,
@@ -410,6 +412,42 @@ describe('Escalator', () => {
           sink: 'oncall',
           template: 'status-update',
           error: 'sink oncall answered HTTP 503 after 3 attempts',
+        }),
+      );
+    });
+
+    it('leaves the sending to the replica that claimed the rung first', async () => {
+      const incident = await ingest();
+      const claimed: string[] = [];
+      const claims = {
+        claimOnce: (key: string) => {
+          claimed.push(key);
+          return Promise.resolve(false);
+        },
+      };
+      await escalator(false, claims).escalate(incident, 'steps_exhausted', 'nothing worked');
+      expect(claimed).toHaveLength(1);
+      expect(notifier.sent).toEqual([]);
+      expect(kinds(incident.id, 'notification')).toEqual([
+        'Escalation to on-call (oncall): sent by another replica',
+      ]);
+    });
+
+    it('sends anyway when the claim cannot be made (the API server is down)', async () => {
+      const incident = await ingest();
+      const claims = {
+        claimOnce: () => Promise.reject(new Error('create lease in remediator: HTTP 503')),
+      };
+      await escalator(false, claims).escalate(incident, 'steps_exhausted', 'nothing worked');
+      expect(sent()).toEqual(['status-update oncall']);
+      expect(kinds(incident.id, 'notification')).toEqual([
+        'Escalation to on-call (oncall): delivered (HTTP 200, 1 attempt)',
+      ]);
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          incident: incident.id,
+          error: 'create lease in remediator: HTTP 503',
         }),
       );
     });
