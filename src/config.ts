@@ -91,6 +91,15 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       '`normal` (SQLite WAL, its recommended setting): an answered webhook survives a crash or kill of the process; `full`: it also survives a power cut, at one fsync per commit.',
   },
   {
+    name: 'parallelSteps',
+    flag: 'parallel-steps',
+    env: 'REMEDIATOR_PARALLEL_STEPS',
+    type: 'integer',
+    default: '32',
+    description:
+      'Remediation steps run at once, across plans and targets (one target is never acted on twice at once). Each step makes a few Kubernetes requests; lower it to spare a busy API server.',
+  },
+  {
     name: 'retention',
     flag: 'retention',
     env: 'REMEDIATOR_RETENTION',
@@ -164,6 +173,7 @@ export interface ServeConfig {
   readonly dataDir: string;
   readonly dryRun: boolean;
   readonly maxBodyBytes: number;
+  readonly parallelSteps: number;
   readonly logLevel: LogLevel;
   readonly journalSync: 'full' | 'normal';
   readonly retentionMs: number;
@@ -310,6 +320,7 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     dataDir: text('dataDir') ?? './data',
     dryRun: boolean('dryRun'),
     maxBodyBytes: maxBodyBytes ?? 0,
+    parallelSteps: integer('parallelSteps', 1, 1000),
     logLevel: oneOf('logLevel', LOG_LEVELS),
     journalSync: oneOf('journalSync', ['normal', 'full'] as const),
     retentionMs: retentionMs ?? 0,

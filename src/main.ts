@@ -57,8 +57,6 @@ export interface ServeOptions {
   processMetrics?: boolean;
   /** How often the policies file is checked besides change events; default 10 s. */
   policyPollMs?: number;
-  /** Steps run at once; default 4. */
-  concurrency?: number;
   /** How often open incidents are checked against the escalation ladders; default 30 s. */
   escalationCheckMs?: number;
   /** How often resolved incidents past retention are pruned; default hourly. */
@@ -195,7 +193,7 @@ export async function serve(
     clock,
     instance,
     dryRun,
-    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    parallelSteps: config.parallelSteps,
   });
   book.onChange((change, planned) => {
     for (const entry of planned) executor.start(entry.planId);

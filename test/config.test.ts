@@ -23,6 +23,7 @@ describe('remediator serve configuration', () => {
       dataDir: './data',
       dryRun: false,
       maxBodyBytes: 4 * 1024 * 1024,
+      parallelSteps: 32,
       logLevel: 'info',
       journalSync: 'normal',
       retentionMs: 30 * 24 * 3600_000,

@@ -241,7 +241,7 @@ export const safetySchema = {
       additionalProperties: false,
       default: {},
       description:
-        'At most this many plans may start acting in one namespace, and in the whole cluster, per window (counted across replicas through their Leases).',
+        "At most this many plans that change their target may start acting in one namespace, and in the whole cluster, per window. Counted across replicas through their Leases: a replica counts its own plans at once and the other replicas' within a second.",
       properties: {
         perNamespace: { type: 'integer', minimum: 1, default: 5, description: 'Per namespace.' },
         cluster: { type: 'integer', minimum: 1, default: 20, description: 'In the whole cluster.' },

@@ -57,8 +57,8 @@ export interface ExecutorDeps {
   instance: string;
   /** The global dry run (a flag, or no credentials). */
   dryRun: boolean;
-  /** Steps run at once, across plans; default 4. */
-  concurrency?: number;
+  /** Steps run at once, across plans (`--parallel-steps`). */
+  parallelSteps: number;
 }
 
 /** How one step ended, before it is journaled. */
@@ -287,7 +287,7 @@ export class Executor {
     // Independent reads go out together: the target's opt-out annotation, the blast radius
     // count, and the lock. Every round trip here is time between the alert and the fix.
     const [gate, unlock] = await Promise.allSettled([
-      this.clusterGates(plan, index, action, ctx),
+      this.clusterGates(plan, index, action, subject, ctx),
       this.lock(subject, ctx.dryRun, ctx.now),
     ]);
     const release =
@@ -324,7 +324,10 @@ export class Executor {
       }
       if (
         counting &&
-        !(await deps.leases?.recordAttempt(plan.policy, subject, ctx.now, plan.cooldownMs, record))
+        !(await deps.leases?.recordAttempt(plan.policy, subject, ctx.now, plan.cooldownMs, {
+          changes: action.remediates,
+          known: record,
+        }))
       ) {
         return {
           outcome: {
@@ -362,6 +365,8 @@ export class Executor {
         return { outcome: failure(err, `${action.name} failed`), decision, intentId };
       }
     } finally {
+      // An attempt the blast radius admitted but that was not recorded no longer counts.
+      deps.leases?.withdraw(plan.policy, subject, ctx.now);
       await release?.();
     }
   }
@@ -420,6 +425,7 @@ export class Executor {
     plan: StoredPlan,
     index: number,
     action: Action,
+    subject: LeaseSubject,
     ctx: ActionContext,
   ): Promise<Skip | undefined> {
     const { kube, leases } = this.deps;
@@ -428,20 +434,19 @@ export class Executor {
     if (kube === undefined || target === undefined) return undefined;
     // The blast radius counts changes; a notification or a diagnostic is not one.
     const counting = action.remediates && index === 0 && !ctx.dryRun && leases !== undefined;
-    const [object, counts] = await Promise.all([
+    const [object, tooMany] = await Promise.all([
       action.targetKinds.length === 0
         ? undefined
         : target.kind === 'Pod'
           ? kube.readPod(target.namespace, target.name)
           : kube.readDeployment(target.namespace, target.name),
       counting
-        ? leases.recentAttempts(target.namespace, safety.blastRadius.windowMs, ctx.now)
+        ? leases.admit(plan.policy, subject, safety.blastRadius.windowMs, ctx.now, (counts) =>
+            blastRadius(counts, target, safety),
+          )
         : undefined,
     ]);
-    return (
-      optedOut(object?.metadata?.annotations, safety) ??
-      (counts === undefined ? undefined : blastRadius(counts, target, safety))
-    );
+    return optedOut(object?.metadata?.annotations, safety) ?? tooMany;
   }
 
   /** The subject's lock, outside dry runs; resolves with its release, or the skip. */
@@ -930,7 +935,7 @@ export class Executor {
   /** Runs a task with bounded concurrency; its failure is logged, never thrown at the caller. */
   private spawn(task: () => Promise<void>): void {
     const run = async (): Promise<void> => {
-      if (this.active >= (this.deps.concurrency ?? 4))
+      if (this.active >= this.deps.parallelSteps)
         await new Promise<void>((resolve) => this.waiting.push(resolve));
       this.active++;
       try {

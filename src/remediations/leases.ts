@@ -11,8 +11,17 @@ const POLICY_LABEL = 'remediator.dev/policy';
 const NAMESPACE_LABEL = 'remediator.dev/target-namespace';
 const TARGET_ANNOTATION = 'remediator.dev/target';
 const ATTEMPTS_ANNOTATION = 'remediator.dev/attempts';
+/** On a record: whether its policy changes the target (only those count in the blast radius). */
+const CHANGES_LABEL = 'remediator.dev/changes';
 /** Attempts older than this are dropped from a record; no budget window is longer. */
 const KEEP_ATTEMPTS_MS = 7 * 24 * 3600_000;
+/**
+ * How old the listing of every record may be when the blast radius is counted. A storm acts on
+ * many targets a second; listing every record for each of them made each step wait on a read
+ * that grows with the cluster. Other replicas' attempts are seen at most this late; this
+ * replica's own are counted at once.
+ */
+const LISTING_MAX_AGE_MS = 1_000;
 
 /**
  * What a lock and an attempt record are about: a Kubernetes target, or, for a plan without one
@@ -38,6 +47,26 @@ export interface AttemptsRead extends AttemptRecord {
   readonly lease?: V1Lease;
 }
 
+export interface AttemptCounts {
+  readonly cluster: number;
+  readonly namespace: number;
+}
+
+/** Every record that counts in the blast radius, as listed at `at`. */
+interface RecordListing {
+  readonly at: number;
+  readonly records: readonly { name: string; namespace: string; attempts: readonly number[] }[];
+  /** `name@time` of every attempt listed. */
+  readonly listed: ReadonlySet<string>;
+}
+
+/** One of this replica's attempts, admitted by the gate, then (once written) recorded. */
+interface OwnAttempt {
+  readonly namespace: string;
+  readonly at: number;
+  recorded: boolean;
+}
+
 export type LockResult =
   { readonly ok: true; release(): Promise<void> } | { readonly ok: false; readonly holder: string };
 
@@ -51,6 +80,9 @@ export type LockResult =
  */
 export class LeaseStore {
   private readonly held = new Set<string>();
+  private listing?: Promise<RecordListing>;
+  /** This replica's attempts not yet seen in a listing, by `name@time`. */
+  private readonly own = new Map<string, OwnAttempt>();
 
   constructor(
     private readonly kube: KubePort,
@@ -165,11 +197,16 @@ export class LeaseStore {
     subject: LeaseSubject,
     now: Date,
     cooldownMs: number,
-    known?: AttemptsRead,
+    options: {
+      /** The policy changes its target, so the attempt counts in the blast radius. */
+      changes: boolean;
+      /** The record as `attempts` read it, to write over instead of reading it again. */
+      known?: AttemptsRead;
+    },
   ): Promise<boolean> {
     const name = leaseName(policy, subject.key);
     // Written over the Lease as read (its resourceVersion): a write in between is a conflict.
-    const existing = known === undefined ? await this.read(name) : known.lease;
+    const existing = options.known === undefined ? await this.read(name) : options.known.lease;
     const attempts = [
       ...readAttempts(existing).filter((t) => now.getTime() - t < KEEP_ATTEMPTS_MS),
       now.getTime(),
@@ -187,6 +224,7 @@ export class LeaseStore {
           [KIND_LABEL]: 'record',
           [POLICY_LABEL]: policy,
           [NAMESPACE_LABEL]: subject.namespace,
+          [CHANGES_LABEL]: String(options.changes),
         },
         annotations: {
           ...(existing?.metadata?.annotations ?? {}),
@@ -206,6 +244,13 @@ export class LeaseStore {
     try {
       if (existing === undefined) await this.kube.createLease(this.namespace, lease);
       else await this.kube.replaceLease(this.namespace, name, lease);
+      if (options.changes) {
+        const key = `${name}@${now.getTime()}`;
+        const own = this.own.get(key);
+        if (own === undefined)
+          this.own.set(key, { namespace: subject.namespace, at: now.getTime(), recorded: true });
+        else own.recorded = true;
+      }
       return true;
     } catch (err) {
       if (err instanceof KubeError && err.reason === 'conflict') return false;
@@ -260,21 +305,99 @@ export class LeaseStore {
     return deleted;
   }
 
-  /** Attempts in the window, in the cluster and in one namespace, across every policy and replica. */
-  async recentAttempts(
-    namespace: string,
+  /**
+   * Attempts in the window, in the cluster and in one namespace, across every policy that
+   * changes its target and every replica.
+   */
+  async recentAttempts(namespace: string, windowMs: number, now: Date): Promise<AttemptCounts> {
+    const listing = await this.recordListing();
+    return this.count(listing, namespace, windowMs, now.getTime());
+  }
+
+  /**
+   * The blast-radius gate, counted and claimed in one go: when `decide` lets an attempt on
+   * `subject` through, the attempt is counted from that moment, before any await, so steps
+   * running side by side in this replica never all pass on the same count.
+   */
+  async admit<T>(
+    policy: string,
+    subject: LeaseSubject,
     windowMs: number,
     now: Date,
-  ): Promise<{ cluster: number; namespace: number }> {
-    const leases = await this.kube.listLeases(this.namespace, `${KIND_LABEL}=record`);
+    decide: (counts: AttemptCounts) => T | undefined,
+  ): Promise<T | undefined> {
+    const listing = await this.recordListing();
+    const verdict = decide(this.count(listing, subject.namespace, windowMs, now.getTime()));
+    if (verdict === undefined) {
+      const key = `${leaseName(policy, subject.key)}@${now.getTime()}`;
+      if (!this.own.has(key))
+        this.own.set(key, { namespace: subject.namespace, at: now.getTime(), recorded: false });
+    }
+    return verdict;
+  }
+
+  /** Takes back an admitted attempt whose step stopped before recording it; else a no-op. */
+  withdraw(policy: string, subject: LeaseSubject, now: Date): void {
+    const key = `${leaseName(policy, subject.key)}@${now.getTime()}`;
+    if (this.own.get(key)?.recorded === false) this.own.delete(key);
+  }
+
+  private count(
+    listing: RecordListing,
+    namespace: string,
+    windowMs: number,
+    now: number,
+  ): AttemptCounts {
     let cluster = 0;
     let inNamespace = 0;
-    for (const lease of leases) {
-      const recent = readAttempts(lease).filter((t) => now.getTime() - t < windowMs).length;
+    for (const record of listing.records) {
+      const recent = record.attempts.filter((t) => now - t < windowMs).length;
       cluster += recent;
-      if (lease.metadata?.labels?.[NAMESPACE_LABEL] === namespace) inNamespace += recent;
+      if (record.namespace === namespace) inNamespace += recent;
+    }
+    for (const [key, own] of this.own) {
+      if (listing.listed.has(key) || now - own.at >= KEEP_ATTEMPTS_MS) {
+        // Listed attempts stay listed (a record keeps them a week); so do not count them twice.
+        if (own.recorded) this.own.delete(key);
+        continue;
+      }
+      if (now - own.at >= windowMs) continue;
+      cluster++;
+      if (own.namespace === namespace) inNamespace++;
     }
     return { cluster, namespace: inNamespace };
+  }
+
+  /**
+   * The records that count, listed at most LISTING_MAX_AGE_MS ago (of real time: this is about
+   * round trips, not about the clock decisions use); one listing at a time.
+   */
+  private async recordListing(): Promise<RecordListing> {
+    const cached = this.listing;
+    if (cached !== undefined) {
+      const listing = await cached.catch(() => undefined);
+      if (listing !== undefined && performance.now() - listing.at < LISTING_MAX_AGE_MS)
+        return listing;
+      if (this.listing !== cached) return this.recordListing();
+    }
+    const startedAt = performance.now();
+    const fresh = this.kube
+      .listLeases(this.namespace, `${KIND_LABEL}=record,${CHANGES_LABEL}=true`)
+      .then((leases): RecordListing => {
+        const records = leases.map((lease) => ({
+          name: lease.metadata?.name ?? '',
+          namespace: lease.metadata?.labels?.[NAMESPACE_LABEL] ?? '',
+          attempts: readAttempts(lease),
+        }));
+        const listed = new Set(records.flatMap((r) => r.attempts.map((t) => `${r.name}@${t}`)));
+        return { at: startedAt, records, listed };
+      });
+    this.listing = fresh;
+    // A failed listing is not kept: the next count lists again.
+    fresh.catch(() => {
+      if (this.listing === fresh) this.listing = undefined;
+    });
+    return fresh;
   }
 
   private async read(name: string): Promise<V1Lease | undefined> {

@@ -240,10 +240,13 @@ describe('LeaseStore', () => {
 
   describe('recordAttempt', () => {
     it('creates the record on the first attempt, with the cooldown as its duration', async () => {
-      expect(await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN)).toBe(true);
+      expect(
+        await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN, { changes: true }),
+      ).toBe(true);
       const lease = stored(recordName('web-errors'));
       expect(lease.metadata.labels).toEqual({
         'app.kubernetes.io/managed-by': 'remediator',
+        'remediator.dev/changes': 'true',
         'remediator.dev/lease': 'record',
         'remediator.dev/policy': 'web-errors',
         'remediator.dev/target-namespace': 'ns',
@@ -263,10 +266,12 @@ describe('LeaseStore', () => {
     });
 
     it('updates the same record on later attempts, keeping when it was first acquired', async () => {
-      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN, { changes: true });
       const before = stored(recordName('web-errors'));
       expect(
-        await b.recordAttempt('web-errors', targetSubject(WEB), at(15 * MINUTE), 20 * MINUTE),
+        await b.recordAttempt('web-errors', targetSubject(WEB), at(15 * MINUTE), 20 * MINUTE, {
+          changes: true,
+        }),
       ).toBe(true);
       const after = stored(recordName('web-errors'));
       expect(after.metadata.uid).toBe(before.metadata.uid);
@@ -284,9 +289,13 @@ describe('LeaseStore', () => {
     });
 
     it('drops attempts older than a week from the record', async () => {
-      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN);
-      await a.recordAttempt('web-errors', targetSubject(WEB), at(6 * 24 * HOUR), COOLDOWN);
-      await a.recordAttempt('web-errors', targetSubject(WEB), at(8 * 24 * HOUR), COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN, { changes: true });
+      await a.recordAttempt('web-errors', targetSubject(WEB), at(6 * 24 * HOUR), COOLDOWN, {
+        changes: true,
+      });
+      await a.recordAttempt('web-errors', targetSubject(WEB), at(8 * 24 * HOUR), COOLDOWN, {
+        changes: true,
+      });
       expect((await a.attempts('web-errors', targetSubject(WEB))).attempts).toEqual([
         NOW.getTime() + 6 * 24 * HOUR,
         NOW.getTime() + 8 * 24 * HOUR,
@@ -301,12 +310,14 @@ describe('LeaseStore', () => {
           targetSubject(WEB),
           NOW,
           COOLDOWN,
+          { changes: true },
         ),
         new LeaseStore(shared, NS, 'remediator-b').recordAttempt(
           'web-errors',
           targetSubject(WEB),
           at(1),
           COOLDOWN,
+          { changes: true },
         ),
       ]);
       expect(results.sort()).toEqual([false, true]);
@@ -314,7 +325,7 @@ describe('LeaseStore', () => {
     });
 
     it('answers false to the replica that loses a race to update the record', async () => {
-      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN, { changes: true });
       const shared = racing(kube, 2);
       const later = at(HOUR);
       const results = await Promise.all([
@@ -323,12 +334,14 @@ describe('LeaseStore', () => {
           targetSubject(WEB),
           later,
           COOLDOWN,
+          { changes: true },
         ),
         new LeaseStore(shared, NS, 'remediator-b').recordAttempt(
           'web-errors',
           targetSubject(WEB),
           later,
           COOLDOWN,
+          { changes: true },
         ),
       ]);
       expect(results.sort()).toEqual([false, true]);
@@ -339,10 +352,10 @@ describe('LeaseStore', () => {
     });
 
     it('rethrows a failure other than a lost race', async () => {
-      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN, { changes: true });
       fake.fault({ method: 'PUT', pathPrefix: LEASES, status: 403, times: 1 });
       await expect(
-        a.recordAttempt('web-errors', targetSubject(WEB), at(HOUR), COOLDOWN),
+        a.recordAttempt('web-errors', targetSubject(WEB), at(HOUR), COOLDOWN, { changes: true }),
       ).rejects.toMatchObject({
         reason: 'forbidden',
       });
@@ -353,7 +366,9 @@ describe('LeaseStore', () => {
     it('keeps the record of a policy named "lock" apart from the target lock', async () => {
       const lock = await a.lock(targetSubject(WEB), TTL, NOW);
       if (!lock.ok) throw new Error('expected the lock');
-      expect(await a.recordAttempt('lock', targetSubject(WEB), NOW, HOUR)).toBe(true);
+      expect(await a.recordAttempt('lock', targetSubject(WEB), NOW, HOUR, { changes: true })).toBe(
+        true,
+      );
       await lock.release();
       expect((await b.lock(targetSubject(WEB), TTL, at(1_000))).ok).toBe(true);
     });
@@ -365,14 +380,19 @@ describe('LeaseStore', () => {
     });
 
     it('reads the attempts of one policy on one target, oldest first', async () => {
-      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN);
-      await b.recordAttempt('web-errors', targetSubject(WEB), at(20 * MINUTE), COOLDOWN);
-      await a.recordAttempt('other-policy', targetSubject(WEB), at(30 * MINUTE), COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN, { changes: true });
+      await b.recordAttempt('web-errors', targetSubject(WEB), at(20 * MINUTE), COOLDOWN, {
+        changes: true,
+      });
+      await a.recordAttempt('other-policy', targetSubject(WEB), at(30 * MINUTE), COOLDOWN, {
+        changes: true,
+      });
       await a.recordAttempt(
         'web-errors',
         targetSubject({ ...WEB, name: 'api' }),
         at(40 * MINUTE),
         COOLDOWN,
+        { changes: true },
       );
       expect((await b.attempts('web-errors', targetSubject(WEB))).attempts).toEqual([
         NOW.getTime(),
@@ -416,10 +436,18 @@ describe('LeaseStore', () => {
     const API: RenderedTarget = { kind: 'Deployment', namespace: 'other', name: 'api' };
 
     beforeEach(async () => {
-      await a.recordAttempt('web-errors', targetSubject(WEB), at(-50 * MINUTE), COOLDOWN);
-      await b.recordAttempt('web-errors', targetSubject(WEB), at(-10 * MINUTE), COOLDOWN);
-      await a.recordAttempt('web-latency', targetSubject(WEB), at(-5 * MINUTE), COOLDOWN);
-      await b.recordAttempt('web-errors', targetSubject(API), at(-20 * MINUTE), COOLDOWN);
+      await a.recordAttempt('web-errors', targetSubject(WEB), at(-50 * MINUTE), COOLDOWN, {
+        changes: true,
+      });
+      await b.recordAttempt('web-errors', targetSubject(WEB), at(-10 * MINUTE), COOLDOWN, {
+        changes: true,
+      });
+      await a.recordAttempt('web-latency', targetSubject(WEB), at(-5 * MINUTE), COOLDOWN, {
+        changes: true,
+      });
+      await b.recordAttempt('web-errors', targetSubject(API), at(-20 * MINUTE), COOLDOWN, {
+        changes: true,
+      });
       // Neither a lock nor another remediator's records count.
       await a.lock(targetSubject(WEB), TTL, NOW);
       await new LeaseStore(kube, 'staging', 'remediator-s').recordAttempt(
@@ -427,6 +455,7 @@ describe('LeaseStore', () => {
         targetSubject(WEB),
         at(-MINUTE),
         COOLDOWN,
+        { changes: true },
       );
     });
 
@@ -452,6 +481,75 @@ describe('LeaseStore', () => {
     });
   });
 
+  describe('blast-radius counting', () => {
+    const API: RenderedTarget = { kind: 'Deployment', namespace: 'ns', name: 'api' };
+    const WINDOW = 10 * MINUTE;
+    const lists = () => fake.requests.filter((r) => r.method === 'GET' && r.path === LEASES).length;
+    /** A gate with a limit of `limit` attempts in the namespace. */
+    const atMost =
+      (limit: number) =>
+      (counts: { namespace: number }): string | undefined =>
+        counts.namespace >= limit ? `${counts.namespace} already` : undefined;
+
+    it('leaves out the records of policies that change nothing (notifications, diagnostics)', async () => {
+      await a.recordAttempt('page', targetSubject(WEB), at(-MINUTE), COOLDOWN, {
+        changes: false,
+      });
+      await a.recordAttempt('web-errors', targetSubject(API), at(-MINUTE), COOLDOWN, {
+        changes: true,
+      });
+      expect(await b.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 1, namespace: 1 });
+    });
+
+    it('lets one of two steps through a limit of one when both ask at once', async () => {
+      const verdicts = await Promise.all([
+        a.admit('web-errors', targetSubject(WEB), WINDOW, NOW, atMost(1)),
+        a.admit('web-errors', targetSubject(API), WINDOW, NOW, atMost(1)),
+      ]);
+      expect(verdicts.sort()).toEqual(['1 already', undefined]);
+      expect(lists()).toBe(1);
+    });
+
+    it("counts this replica's recorded attempts at once, without listing again", async () => {
+      expect(await a.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 0, namespace: 0 });
+      expect(await a.admit('web-errors', targetSubject(WEB), WINDOW, NOW, atMost(5))).toBe(
+        undefined,
+      );
+      await a.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN, { changes: true });
+      await a.recordAttempt('web-errors', targetSubject(API), NOW, COOLDOWN, { changes: true });
+      // The admitted attempt and its record are one attempt, not two.
+      expect(await a.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 2, namespace: 2 });
+      expect(lists()).toBe(1);
+    });
+
+    it("sees another replica's attempts once its listing is a second old", async () => {
+      expect(await a.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 0, namespace: 0 });
+      await b.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN, { changes: true });
+      expect(await a.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 0, namespace: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect(await a.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 1, namespace: 1 });
+      expect(lists()).toBe(2);
+    });
+
+    it('stops counting an admitted attempt once it is withdrawn, unless it was recorded', async () => {
+      await a.admit('web-errors', targetSubject(WEB), WINDOW, NOW, atMost(5));
+      await a.admit('web-errors', targetSubject(API), WINDOW, NOW, atMost(5));
+      expect(await a.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 2, namespace: 2 });
+      await a.recordAttempt('web-errors', targetSubject(API), NOW, COOLDOWN, { changes: true });
+      a.withdraw('web-errors', targetSubject(WEB), NOW);
+      a.withdraw('web-errors', targetSubject(API), NOW);
+      expect(await a.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 1, namespace: 1 });
+    });
+
+    it('lists again after a failed listing', async () => {
+      fake.fault({ method: 'GET', pathPrefix: LEASES, status: 403, times: 1 });
+      await expect(a.recentAttempts('ns', WINDOW, NOW)).rejects.toMatchObject({
+        reason: 'forbidden',
+      });
+      expect(await a.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 0, namespace: 0 });
+    });
+  });
+
   describe('Lease names', () => {
     const long = (c: string, n: number) => c.repeat(n);
     const TARGETS: [string, RenderedTarget][] = [
@@ -465,7 +563,9 @@ describe('LeaseStore', () => {
     it.each(TARGETS)('are DNS labels the server accepts for %s', async (_name, target) => {
       const policy = long('p', 63);
       expect((await a.lock(targetSubject(target), TTL, NOW)).ok).toBe(true);
-      expect(await a.recordAttempt(policy, targetSubject(target), NOW, COOLDOWN)).toBe(true);
+      expect(
+        await a.recordAttempt(policy, targetSubject(target), NOW, COOLDOWN, { changes: true }),
+      ).toBe(true);
       for (const name of [lockNameOf(target), recordName(policy, target)]) {
         expect(name).toMatch(DNS_LABEL);
         expect(name.length).toBeLessThanOrEqual(253);

@@ -433,7 +433,7 @@ policies:
       seedDeployment(s.fake, 'prod', 'web');
       seedDeployment(s.fake, 'prod', 'api', { replicas: 1 });
       s.policies(DIAG_AND_SCALE);
-      const server = await s.start({}, { concurrency: 1 });
+      const server = await s.start({ parallelSteps: 1 });
       const diag = await post(server, alert(LABELS).firing());
       await incidentWhen(server, diag, (v) => steps(v)[0]?.status === 'applied', 'the Job');
       const job = s.fake.list('batch/v1', 'Job', 'prod')[0];

@@ -32,6 +32,7 @@ export async function startServer(
     listen: '127.0.0.1',
     dryRun: false,
     maxBodyBytes: 4 * 1024 * 1024,
+    parallelSteps: 32,
     logLevel: 'debug',
     journalSync: 'normal',
     retentionMs: 30 * 24 * 3600_000,
