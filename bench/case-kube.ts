@@ -6,7 +6,7 @@
  * fixed rate; the latency of an alert is the fake's recorded time (`at`) of the first PATCH of
  * that Deployment's scale minus the time the webhook request was sent.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDataDir, TOKEN } from './cases-http';
@@ -14,7 +14,8 @@ import type { CaseSpec, Context } from './context';
 import { spawnFakeKube, type SpawnedFakeKube } from './fake-kube';
 import { fixedRate, type FixedRateResult } from './load';
 import { bodyTemplate, IdSource, render } from './payloads';
-import { startBaseline, startRemediator, type Server } from './processes';
+import { ROOT, startBaseline, startRemediator, type Server } from './processes';
+import { newestProfile, topSelfTime, type HotFunction } from './profile';
 import { formatNumber, formatRatio, median, percentile, ratios } from './stats';
 
 const NAMESPACE = 'bench';
@@ -96,6 +97,8 @@ export const kubeLatency: CaseSpec = {
       severity: 'critical',
     });
 
+    const profileDir = join(ctx.outDir, 'profiles', `kube-latency-${Date.now()}`);
+    if (options.profile) mkdirSync(profileDir, { recursive: true });
     let fake: SpawnedFakeKube | undefined;
     const servers: Server[] = [];
     try {
@@ -109,6 +112,7 @@ export const kubeLatency: CaseSpec = {
         kubeconfig: join(dir, 'kubeconfig'),
         policies: policiesFile,
         args: options.serveArgs,
+        ...(options.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
       });
       servers.push(remediator);
 
@@ -179,6 +183,13 @@ export const kubeLatency: CaseSpec = {
         ),
       );
       const errors = rounds.reduce((a, r) => a + r.answer.errors, 0);
+      let profile: { profile: HotFunction[]; profileFile: string } | undefined;
+      if (options.profile) {
+        await remediator.stop();
+        const profileFile = newestProfile(profileDir);
+        if (profileFile !== undefined)
+          profile = { profile: topSelfTime(profileFile, ROOT), profileFile };
+      }
       return [
         {
           case: 'kube-latency',
@@ -207,6 +218,7 @@ export const kubeLatency: CaseSpec = {
               })),
             },
             answer: { p99Ms: answerP99, baselineP99Ms: baseP99, ratio: answerRatio, errors },
+            ...profile,
           },
           notes: [],
         },
