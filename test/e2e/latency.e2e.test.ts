@@ -145,10 +145,14 @@ describe('p99 latency over 1 s, end to end', () => {
       verification: null,
     });
     expect(incident.status).toBe('resolving');
-    // The audit Event on the Deployment.
-    const events = s.kube.list('events.k8s.io/v1', 'Event', namespace);
-    expect(events.map((e: any) => e.note).join('\n')).toContain(
-      'scaled prod/heart-disease-api 3 → 6',
+    // The audit Event on the Deployment is written after the result is journaled.
+    await s.waitFor(
+      () =>
+        s.kube
+          .list('events.k8s.io/v1', 'Event', namespace)
+          .some((e: any) => String(e.note).includes('scaled prod/heart-disease-api 3 → 6')),
+      'the audit Event of the scale-out',
+      5_000,
     );
 
     // Every Sev1 incident pages on-call (sev1-status-update).

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { spawnManaged, type ManagedProcess } from './processes';
+import { sumSeries } from './remediator';
 import { GiveUp, waitFor } from './wait';
 
 /** One alert as Alertmanager's API v2 shows it. */
@@ -39,6 +40,8 @@ export interface AlertmanagerOptions {
   webhooks: readonly { name: string; url: string }[];
   tokenFile: string;
   timings?: Partial<AlertmanagerTimings>;
+  /** The root route's `group_by`; default `[alertname, namespace, deployment]`, as in the README. */
+  groupBy?: readonly string[];
   /** Called with every log line (logfmt). */
   onLine?: (line: string) => void;
 }
@@ -52,6 +55,11 @@ export interface Alertmanager {
   alerts(filter?: Record<string, string>): Promise<AmAlert[]>;
   /** The active alerts named `name`. */
   alertsFiring(name: string, filter?: Record<string, string>): Promise<AmAlert[]>;
+  /**
+   * The sum of the series of `name` in Alertmanager's `/metrics` whose labels include `labels`,
+   * e.g. `alertmanager_notifications_total{integration="webhook"}` (deliveries it really made).
+   */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
   ready(timeoutMs: number): Promise<void>;
 }
 
@@ -79,7 +87,7 @@ export function alertmanagerConfig(options: AlertmanagerOptions): string {
   return stringify({
     route: {
       receiver: first.name,
-      group_by: ['alertname', 'namespace', 'deployment'],
+      group_by: [...(options.groupBy ?? ['alertname', 'namespace', 'deployment'])],
       group_wait: timings.groupWait,
       group_interval: timings.groupInterval,
       repeat_interval: timings.repeatInterval,
@@ -124,6 +132,11 @@ export function startAlertmanager(options: AlertmanagerOptions): Alertmanager {
     if (!res.ok) throw new Error(`GET /api/v2/alerts: HTTP ${res.status}: ${await res.text()}`);
     return (await res.json()) as AmAlert[];
   };
+  const metricsText = async (): Promise<string> => {
+    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`GET alertmanager /metrics: HTTP ${res.status}`);
+    return res.text();
+  };
   return {
     url,
     port: options.port,
@@ -132,6 +145,7 @@ export function startAlertmanager(options: AlertmanagerOptions): Alertmanager {
     alerts,
     alertsFiring: async (name, filter = {}) =>
       (await alerts({ ...filter, alertname: name })).filter((a) => a.status.state === 'active'),
+    metric: async (name, labels = {}) => sumSeries(await metricsText(), name, labels),
     async ready(timeoutMs) {
       await waitFor(
         async () => {

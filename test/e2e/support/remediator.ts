@@ -27,6 +27,8 @@ export interface PlanView {
   reason: string | null;
   target: { kind: string; namespace: string; name: string } | null;
   steps: { action: string }[];
+  /** The alert instances the plan answers (a policy plans at most once for each). */
+  alerts: { fingerprint: string; startsAt: string }[];
   dryRun: boolean;
   currentStep: number;
   remediations: RemediationView[];

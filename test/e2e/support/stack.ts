@@ -45,13 +45,22 @@ export interface StackOptions {
   /** The Deployment (and its ReplicaSets, HPA) seeded in the fake cluster. */
   service?: ServiceSpec;
   /**
+   * More Deployments, each seeded like `service` and served by a simulated service of its own
+   * (series labelled `namespace`, `deployment` and `service` from the spec, default behaviour),
+   * scraped by Prometheus as a job named after the Deployment: `stack.sims[name]` drives it.
+   */
+  extraServices?: readonly ServiceSpec[];
+  /**
    * The policies: the shipped file with every duration divided by `timeScale` (default 10) and
    * sinks on the local receiver, then `transform`ed; or `text`, used as is (`RECEIVER` in it is
    * replaced by the receiver's base URL).
    */
   policies?: { timeScale?: number; transform?: (doc: PolicyDocument) => void } | { text: string };
-  /** Alertmanager's group_wait, group_interval, repeat_interval (default 1s, 2s, 10s). */
-  alertmanager?: Partial<AlertmanagerTimings>;
+  /**
+   * Alertmanager's group_wait, group_interval, repeat_interval (default 1s, 2s, 10s), and the
+   * route's group_by (default `[alertname, namespace, deployment]`).
+   */
+  alertmanager?: Partial<AlertmanagerTimings> & { groupBy?: readonly string[] };
   /** What the stand-in Job controller does with diagnostic Jobs; default `succeeded`. */
   jobs?: JobFate;
   /** Answers of the sink receiver, request by request (default: 200 for all). */
@@ -72,6 +81,8 @@ export interface Notice {
 export interface Stack {
   readonly dir: string;
   readonly sim: SimService;
+  /** Every simulated service by the name of its Deployment: `sim`, then `extraServices`. */
+  readonly sims: Readonly<Record<string, SimService>>;
   readonly prometheus: Prometheus;
   readonly alertmanager: Alertmanager;
   readonly kube: FakeKube;
@@ -230,7 +241,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const sim = await startSimService({ ...(options.sim ? { behaviour: options.sim } : {}) });
     cleanups.push({ name: 'sim', run: () => sim.close() });
 
-    seedService(kube, options.service ?? HEART_DISEASE_API);
+    const mainService = options.service ?? HEART_DISEASE_API;
+    seedService(kube, mainService);
+    const sims: Record<string, SimService> = {
+      [sim.labels.deployment ?? mainService.name]: sim,
+    };
+    const extraTargets: { job: string; address: string; labels: Record<string, string> }[] = [];
+    for (const spec of options.extraServices ?? []) {
+      if (sims[spec.name] !== undefined || spec.name === 'heart-disease-api') {
+        throw new Error(`startStack: two services named ${JSON.stringify(spec.name)}`);
+      }
+      const labels = { namespace: spec.namespace, deployment: spec.name, service: spec.name };
+      const extra = await startSimService({ labels });
+      cleanups.push({ name: `sim ${spec.name}`, run: () => extra.close() });
+      sims[spec.name] = extra;
+      seedService(kube, spec);
+      extraTargets.push({ job: spec.name, address: `127.0.0.1:${extra.port}`, labels });
+    }
     let jobs: JobFate = options.jobs ?? 'succeeded';
     const stopJobs = runJobController(kube, () => jobs);
     cleanups.push({ name: 'job controller', run: stopJobs });
@@ -298,6 +325,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       webhooks: remediators.map((r) => ({ name: r.name, url: `${r.url}/webhook` })),
       tokenFile,
       ...(options.alertmanager ? { timings: options.alertmanager } : {}),
+      ...(options.alertmanager?.groupBy ? { groupBy: options.alertmanager.groupBy } : {}),
       ...(narrate
         ? {
             onLine: (line: string) => {
@@ -323,6 +351,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ruleFiles: [rulesFile],
       targets: [
         { job: 'heart-disease-api', address: `127.0.0.1:${sim.port}`, labels: { ...sim.labels } },
+        ...extraTargets,
       ],
     });
     spawnedPgids.push(prometheus.process.pid);
@@ -414,6 +443,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const stack: Stack = {
       dir,
       sim,
+      sims,
       prometheus,
       alertmanager,
       kube,
