@@ -13,6 +13,16 @@ const TARGET_ANNOTATION = 'remediator.dev/target';
 const ATTEMPTS_ANNOTATION = 'remediator.dev/attempts';
 /** On a record: whether its policy changes the target (only those count in the blast radius). */
 const CHANGES_LABEL = 'remediator.dev/changes';
+/**
+ * On a record: its latest attempt's second and minute since the epoch. Label selectors have no
+ * ranges, but a short `in (...)` of these picks out the records with an attempt in the window,
+ * so the listing grows with the attempts in the window (a few, under the blast radius's own
+ * limits) instead of with every target ever acted on.
+ */
+const SECOND_LABEL = 'remediator.dev/attempt-second';
+const MINUTE_LABEL = 'remediator.dev/attempt-minute';
+/** The most buckets one selector names; a longer window lists every record that counts. */
+const MAX_BUCKETS = 180;
 /** Attempts older than this are dropped from a record; no budget window is longer. */
 const KEEP_ATTEMPTS_MS = 7 * 24 * 3600_000;
 /**
@@ -55,6 +65,8 @@ export interface AttemptCounts {
 /** Every record that counts in the blast radius, as listed at `at`. */
 interface RecordListing {
   readonly at: number;
+  /** The window it was listed for. */
+  readonly windowMs: number;
   readonly records: readonly { name: string; namespace: string; attempts: readonly number[] }[];
   /** `name@time` of every attempt listed. */
   readonly listed: ReadonlySet<string>;
@@ -225,6 +237,8 @@ export class LeaseStore {
           [POLICY_LABEL]: policy,
           [NAMESPACE_LABEL]: subject.namespace,
           [CHANGES_LABEL]: String(options.changes),
+          [SECOND_LABEL]: String(Math.floor(now.getTime() / 1000)),
+          [MINUTE_LABEL]: String(Math.floor(now.getTime() / 60_000)),
         },
         annotations: {
           ...(existing?.metadata?.annotations ?? {}),
@@ -310,7 +324,7 @@ export class LeaseStore {
    * changes its target and every replica.
    */
   async recentAttempts(namespace: string, windowMs: number, now: Date): Promise<AttemptCounts> {
-    const listing = await this.recordListing();
+    const listing = await this.recordListing(windowMs, now);
     return this.count(listing, namespace, windowMs, now.getTime());
   }
 
@@ -326,7 +340,7 @@ export class LeaseStore {
     now: Date,
     decide: (counts: AttemptCounts) => T | undefined,
   ): Promise<T | undefined> {
-    const listing = await this.recordListing();
+    const listing = await this.recordListing(windowMs, now);
     const verdict = decide(this.count(listing, subject.namespace, windowMs, now.getTime()));
     if (verdict === undefined) {
       const key = `${leaseName(policy, subject.key)}@${now.getTime()}`;
@@ -369,20 +383,22 @@ export class LeaseStore {
   }
 
   /**
-   * The records that count, listed at most LISTING_MAX_AGE_MS ago (of real time: this is about
-   * round trips, not about the clock decisions use); one listing at a time.
+   * The records with an attempt in the window, listed at most LISTING_MAX_AGE_MS ago (of real
+   * time: this is about round trips, not about the clock decisions use); one listing at a time.
+   * A listing made a moment ago still covers the window now: what it misses is this replica's
+   * own attempts since, which `own` counts, and other replicas' of that moment.
    */
-  private async recordListing(): Promise<RecordListing> {
+  private async recordListing(windowMs: number, now: Date): Promise<RecordListing> {
     const cached = this.listing;
     if (cached !== undefined) {
       const listing = await cached.catch(() => undefined);
-      if (listing !== undefined && performance.now() - listing.at < LISTING_MAX_AGE_MS)
-        return listing;
-      if (this.listing !== cached) return this.recordListing();
+      const young = listing && performance.now() - listing.at < LISTING_MAX_AGE_MS;
+      if (listing?.windowMs === windowMs && young) return listing;
+      if (this.listing !== cached) return this.recordListing(windowMs, now);
     }
     const startedAt = performance.now();
     const fresh = this.kube
-      .listLeases(this.namespace, `${KIND_LABEL}=record,${CHANGES_LABEL}=true`)
+      .listLeases(this.namespace, recentRecordSelector(windowMs, now.getTime()))
       .then((leases): RecordListing => {
         const records = leases.map((lease) => ({
           name: lease.metadata?.name ?? '',
@@ -390,7 +406,7 @@ export class LeaseStore {
           attempts: readAttempts(lease),
         }));
         const listed = new Set(records.flatMap((r) => r.attempts.map((t) => `${r.name}@${t}`)));
-        return { at: startedAt, records, listed };
+        return { at: startedAt, windowMs, records, listed };
       });
     this.listing = fresh;
     // A failed listing is not kept: the next count lists again.
@@ -408,6 +424,21 @@ export class LeaseStore {
       throw err;
     }
   }
+}
+
+/**
+ * The label selector for the records that count in the blast radius and whose latest attempt
+ * falls in the window ending at `now`: by second for a window of a minute or less, else by
+ * minute, else (a window over MAX_BUCKETS minutes) every record that counts.
+ */
+export function recentRecordSelector(windowMs: number, now: number): string {
+  const base = `${KIND_LABEL}=record,${CHANGES_LABEL}=true`;
+  const [label, size] = windowMs <= 60_000 ? [SECOND_LABEL, 1000] : [MINUTE_LABEL, 60_000];
+  const first = Math.floor((now - windowMs) / size);
+  const last = Math.floor(now / size);
+  if (last - first + 1 > MAX_BUCKETS) return base;
+  const buckets = Array.from({ length: last - first + 1 }, (_, i) => String(first + i));
+  return `${base},${label} in (${buckets.join(',')})`;
 }
 
 export function targetKey(target: RenderedTarget): string {

@@ -7,6 +7,7 @@ import {
   leaseName,
   LeaseStore,
   lockName,
+  recentRecordSelector,
   targetKey,
   targetSubject,
 } from '../../src/remediations/leases';
@@ -246,6 +247,9 @@ describe('LeaseStore', () => {
       const lease = stored(recordName('web-errors'));
       expect(lease.metadata.labels).toEqual({
         'app.kubernetes.io/managed-by': 'remediator',
+        // 2024-05-01T10:00:00Z, in seconds and in minutes since the epoch.
+        'remediator.dev/attempt-minute': '28575960',
+        'remediator.dev/attempt-second': '1714557600',
         'remediator.dev/changes': 'true',
         'remediator.dev/lease': 'record',
         'remediator.dev/policy': 'web-errors',
@@ -541,12 +545,64 @@ describe('LeaseStore', () => {
       expect(await a.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 1, namespace: 1 });
     });
 
+    it('lists only the records whose latest attempt falls in the window', async () => {
+      await a.recordAttempt('web-errors', targetSubject(WEB), at(-3 * HOUR), COOLDOWN, {
+        changes: true,
+      });
+      await a.recordAttempt('web-errors', targetSubject(API), at(-5 * MINUTE), COOLDOWN, {
+        changes: true,
+      });
+      const listed = async (windowMs: number) => {
+        let names: (string | undefined)[] = [];
+        const spy = new Proxy(kube, {
+          get(target, property, receiver) {
+            if (property === 'listLeases')
+              return async (namespace: string, selector: string) => {
+                const leases = await target.listLeases(namespace, selector);
+                names = leases.map((l) => l.metadata?.name);
+                return leases;
+              };
+            const value: unknown = Reflect.get(target, property, receiver);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+        await new LeaseStore(spy, NS, 'remediator-c').recentAttempts('ns', windowMs, NOW);
+        return names;
+      };
+      expect(await listed(WINDOW)).toEqual([recordName('web-errors', API)]);
+      expect(await listed(MINUTE)).toEqual([]);
+      // Over 180 minutes: every record that counts; the window then sorts their attempts.
+      expect(await listed(4 * HOUR)).toHaveLength(2);
+    });
+
     it('lists again after a failed listing', async () => {
       fake.fault({ method: 'GET', pathPrefix: LEASES, status: 403, times: 1 });
       await expect(a.recentAttempts('ns', WINDOW, NOW)).rejects.toMatchObject({
         reason: 'forbidden',
       });
       expect(await a.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 0, namespace: 0 });
+    });
+  });
+
+  describe('recentRecordSelector', () => {
+    const T = Date.parse('2024-05-01T10:00:30.500Z');
+    const base = 'remediator.dev/lease=record,remediator.dev/changes=true';
+
+    it('names the seconds of a window of a minute or less', () => {
+      expect(recentRecordSelector(2_000, T)).toBe(
+        `${base},remediator.dev/attempt-second in (1714557628,1714557629,1714557630)`,
+      );
+    });
+
+    it('names the minutes of a longer window', () => {
+      expect(recentRecordSelector(10 * MINUTE, T)).toBe(
+        `${base},remediator.dev/attempt-minute in (${Array.from({ length: 11 }, (_, i) => 28575950 + i).join(',')})`,
+      );
+    });
+
+    it('selects every record that counts past 180 minutes', () => {
+      expect(recentRecordSelector(179 * MINUTE, T)).toContain('attempt-minute in (');
+      expect(recentRecordSelector(180 * MINUTE, T)).toBe(base);
     });
   });
 
