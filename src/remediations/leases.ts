@@ -74,6 +74,8 @@ interface RecordListing {
 
 /** One of this replica's attempts, admitted by the gate, then (once written) recorded. */
 interface OwnAttempt {
+  /** The record's Lease name. */
+  readonly record: string;
   readonly namespace: string;
   readonly at: number;
   recorded: boolean;
@@ -262,7 +264,12 @@ export class LeaseStore {
         const key = `${name}@${now.getTime()}`;
         const own = this.own.get(key);
         if (own === undefined)
-          this.own.set(key, { namespace: subject.namespace, at: now.getTime(), recorded: true });
+          this.own.set(key, {
+            record: name,
+            namespace: subject.namespace,
+            at: now.getTime(),
+            recorded: true,
+          });
         else own.recorded = true;
       }
       return true;
@@ -343,9 +350,15 @@ export class LeaseStore {
     const listing = await this.recordListing(windowMs, now);
     const verdict = decide(this.count(listing, subject.namespace, windowMs, now.getTime()));
     if (verdict === undefined) {
-      const key = `${leaseName(policy, subject.key)}@${now.getTime()}`;
+      const record = leaseName(policy, subject.key);
+      const key = `${record}@${now.getTime()}`;
       if (!this.own.has(key))
-        this.own.set(key, { namespace: subject.namespace, at: now.getTime(), recorded: false });
+        this.own.set(key, {
+          record,
+          namespace: subject.namespace,
+          at: now.getTime(),
+          recorded: false,
+        });
     }
     return verdict;
   }
@@ -364,8 +377,10 @@ export class LeaseStore {
   ): AttemptCounts {
     let cluster = 0;
     let inNamespace = 0;
+    const counted = new Set<string>();
     for (const record of listing.records) {
       const recent = record.attempts.filter((t) => now - t < windowMs).length;
+      if (recent > 0) counted.add(record.name);
       cluster += recent;
       if (record.namespace === namespace) inNamespace += recent;
     }
@@ -376,6 +391,14 @@ export class LeaseStore {
         continue;
       }
       if (now - own.at >= windowMs) continue;
+      // Steps still in flight on one (policy, target) count once, and not at all when the window
+      // already holds an attempt on it: all but one lose to the lock or the cooldown, and counting
+      // each would let two replicas (or two incidents) block each other's unrelated targets.
+      // Once recorded, an attempt counts.
+      if (!own.recorded) {
+        if (counted.has(own.record)) continue;
+        counted.add(own.record);
+      }
       cluster++;
       if (own.namespace === namespace) inNamespace++;
     }

@@ -535,6 +535,22 @@ describe('LeaseStore', () => {
       expect(lists()).toBe(2);
     });
 
+    it("does not count a step in flight twice on a target another replica's attempt already counts", async () => {
+      await b.recordAttempt('web-errors', targetSubject(WEB), NOW, COOLDOWN, { changes: true });
+      // Both replicas heard of the alert; a's step on WEB is admitted once b's attempt is listed.
+      expect(await a.admit('web-errors', targetSubject(WEB), WINDOW, NOW, atMost(5))).toBe(
+        undefined,
+      );
+      expect(await a.recentAttempts('ns', WINDOW, NOW)).toEqual({ cluster: 1, namespace: 1 });
+      // Two steps in flight on one (policy, target) are one attempt at most, too.
+      await a.admit('web-errors', targetSubject(API), WINDOW, at(1), atMost(5));
+      await a.admit('web-errors', targetSubject(API), WINDOW, at(2), atMost(5));
+      expect(await a.recentAttempts('ns', WINDOW, at(2))).toEqual({ cluster: 2, namespace: 2 });
+      // A recorded attempt counts, whatever else is listed on its record.
+      await a.recordAttempt('web-errors', targetSubject(WEB), at(3), COOLDOWN, { changes: true });
+      expect(await a.recentAttempts('ns', WINDOW, at(3))).toEqual({ cluster: 3, namespace: 3 });
+    });
+
     it('stops counting an admitted attempt once it is withdrawn, unless it was recorded', async () => {
       await a.admit('web-errors', targetSubject(WEB), WINDOW, NOW, atMost(5));
       await a.admit('web-errors', targetSubject(API), WINDOW, NOW, atMost(5));
