@@ -111,6 +111,9 @@ export class Escalator {
   /** Rungs whose time has come, for every open incident. */
   async tick(): Promise<void> {
     for (const summary of this.deps.incidents.list({ status: 'open', limit: 500 })) {
+      // Each read is synchronous and a big incident takes tens of milliseconds: webhooks and
+      // probes get their turn between two, or 500 reads would hold them up as one.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const incident = this.deps.incidents.get(summary.id);
       if (incident !== undefined)
         await this.notifyRungs(incident, 'unresolved', 'still unresolved', this.deps.dryRun);

@@ -510,6 +510,18 @@ describe('Escalator', () => {
       expect(await counter('remediator_escalations_total', { reason: 'unresolved' })).toBe(3);
     });
 
+    it('lets other work run between two incidents (each is read synchronously)', async () => {
+      await ingest();
+      await ingest('am-api-group-3-alerts-firing');
+      const order: string[] = [];
+      const ticked = escalator()
+        .tick()
+        .then(() => order.push('tick done'));
+      setImmediate(() => order.push('a webhook'));
+      await ticked;
+      expect(order).toEqual(['a webhook', 'tick done']);
+    });
+
     it('tells every rung that became due while no tick ran, at once', async () => {
       await ingest();
       clock.advance(3 * HOUR);
