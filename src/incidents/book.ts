@@ -17,6 +17,7 @@ import type { PolicySet } from '../policies/policy';
 import type { WebhookPayload } from '../receivers/payload';
 import {
   applyNotification,
+  type AlertState,
   type Incident,
   type IncidentChange,
   type TimelineEntry,
@@ -36,6 +37,11 @@ export interface IncidentBookDeps {
   cacheSize?: number;
   /** How many alert instances those incidents may hold in all, whatever the number of groups. */
   cacheAlerts?: number;
+  /**
+   * About how many bytes of memory those alert instances may take in all (an estimate, see
+   * `alertWeight`), however many labels and annotations each carries.
+   */
+  cacheBytes?: number;
 }
 
 export interface IngestResult {
@@ -56,6 +62,12 @@ export interface IncidentDecision {
 
 const DEFAULT_CACHE_SIZE = 10_000;
 const DEFAULT_CACHE_ALERTS = 100_000;
+/**
+ * A webhook body may be 4 MiB of labels, some 15 MiB once parsed: counting groups and alerts
+ * alone would let a few dozen such groups fill the heap (about 300 MiB in the shipped
+ * Deployment's 512 MiB) and crash the process.
+ */
+const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Turns accepted notifications into incidents and plans. Keeps each recently seen group's latest
@@ -71,6 +83,10 @@ export class IncidentBook {
   private readonly cacheSize: number;
   private readonly cacheAlerts: number;
   private cachedAlerts = 0;
+  private readonly cacheBytes: number;
+  /** The estimated size of each cached group's incident, as counted in `cachedBytes`. */
+  private readonly cachedWeights = new Map<string, number>();
+  private cachedBytes = 0;
   /** `policy|fingerprint|startsAt|trigger` of plan entries decided but not yet committed. */
   private readonly uncommitted = new Set<string>();
 
@@ -78,6 +94,7 @@ export class IncidentBook {
     this.nextId = deps.records.maxId() + 1;
     this.cacheSize = deps.cacheSize ?? DEFAULT_CACHE_SIZE;
     this.cacheAlerts = deps.cacheAlerts ?? DEFAULT_CACHE_ALERTS;
+    this.cacheBytes = deps.cacheBytes ?? DEFAULT_CACHE_BYTES;
   }
 
   onChange(listener: IncidentListener): void {
@@ -212,17 +229,24 @@ export class IncidentBook {
   }
 
   /**
-   * Least recently used entries leave first (a Map iterates in insertion order), until both the
-   * number of groups and the number of alert instances are within bounds: memory stays bounded
-   * in an alert storm, and what leaves is read back from the journal when next needed.
+   * Least recently used entries leave first (a Map iterates in insertion order), until the
+   * number of groups, the number of alert instances and their estimated size are all within
+   * bounds: memory stays bounded in an alert storm and under huge label sets, and what leaves is
+   * read back from the journal when next needed.
    */
   private remember(groupKey: string, incident: Incident | null): void {
     this.forget(groupKey);
     this.cache.set(groupKey, incident);
     this.cachedAlerts += incident?.alerts.size ?? 0;
+    let weight = 0;
+    for (const alert of incident?.alerts.values() ?? []) weight += alertWeight(alert);
+    this.cachedWeights.set(groupKey, weight);
+    this.cachedBytes += weight;
     while (
       this.cache.size > 1 &&
-      (this.cache.size > this.cacheSize || this.cachedAlerts > this.cacheAlerts)
+      (this.cache.size > this.cacheSize ||
+        this.cachedAlerts > this.cacheAlerts ||
+        this.cachedBytes > this.cacheBytes)
     ) {
       const oldest = this.cache.keys().next().value;
       if (oldest === undefined) break;
@@ -234,6 +258,8 @@ export class IncidentBook {
     const known = this.cache.get(groupKey);
     if (known === undefined) return;
     this.cachedAlerts -= known?.alerts.size ?? 0;
+    this.cachedBytes -= this.cachedWeights.get(groupKey) ?? 0;
+    this.cachedWeights.delete(groupKey);
     this.cache.delete(groupKey);
   }
 
@@ -313,6 +339,35 @@ function alertSummary(alerts: IncidentChange['newlyFiring']): Record<string, unk
     alertnames: [...new Set(alerts.map((a) => a.labels.alertname ?? ''))].slice(0, 10),
     fingerprints: alerts.slice(0, 10).map((a) => a.fingerprint),
   };
+}
+
+/** Per label or annotation: its key and value strings and its slot in the object. */
+const ENTRY_OVERHEAD = 80;
+/** Per alert instance: the object, its fields and its entry in the incident's map. */
+const ALERT_OVERHEAD = 300;
+/** Alert states are immutable and carried over between an incident's versions: sized once. */
+const alertWeights = new WeakMap<AlertState, number>();
+
+/**
+ * An estimate of the bytes one alert instance takes in memory: one byte per character plus
+ * fixed overheads, within about 25 % of what V8 takes (heapUsed) for alerts of ten labels and of
+ * a hundred thousand.
+ */
+function alertWeight(alert: AlertState): number {
+  let weight = alertWeights.get(alert);
+  if (weight !== undefined) return weight;
+  weight =
+    ALERT_OVERHEAD +
+    alert.fingerprint.length +
+    alert.startsAt.length +
+    alert.endsAt.length +
+    alert.generatorURL.length;
+  for (const entries of [alert.labels, alert.annotations]) {
+    for (const [key, value] of Object.entries(entries))
+      weight += ENTRY_OVERHEAD + key.length + value.length;
+  }
+  alertWeights.set(alert, weight);
+  return weight;
 }
 
 function plannedKey(policy: string, alert: AlertRef, trigger: Trigger): string {

@@ -26,7 +26,7 @@ describe('the incident book', () => {
     dir.remove();
   });
 
-  const book = (bounds: { cacheSize?: number; cacheAlerts?: number }) =>
+  const book = (bounds: { cacheSize?: number; cacheAlerts?: number; cacheBytes?: number }) =>
     new IncidentBook({
       journal,
       records,
@@ -66,6 +66,24 @@ describe('the incident book', () => {
       expect(records.get(1)?.alerts.size).toBe(11);
     },
   );
+
+  it('keeps no more huge label sets in memory than its byte bound allows', async () => {
+    const b = book({ cacheBytes: 1_000_000 });
+    const reads = jest.spyOn(records, 'latestForGroup');
+    const huge = (n: number): WebhookPayload => {
+      const payload = group(n, 1);
+      const labels: Record<string, string> = { ...payload.alerts[0]!.labels };
+      for (let i = 0; i < 5_000; i++) labels[`label_${i}`] = 'v'.repeat(100); // about 0.9 MB
+      payload.alerts[0] = { ...payload.alerts[0]!, labels };
+      return payload;
+    };
+    expect(await b.ingest(huge(0))).toEqual({ incidentId: 1, changed: true });
+    expect(await b.ingest(huge(1))).toEqual({ incidentId: 2, changed: true });
+    reads.mockClear();
+    // Group 0 left memory to make room for group 1: its repeat is recognised from the journal.
+    expect(await b.ingest(huge(0))).toEqual({ incidentId: 1, changed: false });
+    expect(reads).toHaveBeenCalledWith(huge(0).groupKey);
+  });
 
   it('starts without reading every open incident into memory, and still finds them', async () => {
     const first = book({});
