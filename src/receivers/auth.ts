@@ -57,7 +57,13 @@ export class WebhookAuthenticator {
         ? { ok: true }
         : { ok: false, message: 'wrong basic-auth credentials' };
     }
-    return { ok: false, message: `unsupported authorization scheme "${scheme.slice(0, 20)}"` };
+    // What was sent is not quoted: a client that sends its token without a scheme would find it
+    // in the answer, and the log would keep it.
+    const accepted = [this.tokenDigest ? 'Bearer' : '', this.basicDigest ? 'Basic' : ''];
+    return {
+      ok: false,
+      message: `unsupported authorization scheme (use ${accepted.filter((a) => a !== '').join(' or ')})`,
+    };
   }
 }
 

@@ -47,9 +47,26 @@ describe('webhook authentication', () => {
     expect(open.check(undefined)).toEqual({ ok: true });
   });
 
-  it('never puts the expected or given secret in its messages', () => {
-    const result = bearer.check('Bearer wrong-guess');
-    expect(JSON.stringify(result)).not.toMatch(/s3cr3t|wrong-guess/);
+  it.each([
+    ['a wrong token', 'Bearer wrong-guess'],
+    ['the token without a scheme', 's3cr3t'],
+    ['a wrong token without a scheme', 'wrong-guess'],
+    ['the token under another scheme', 'Token s3cr3t'],
+  ])('never puts the expected or given secret in its messages: %s', (_case, header) => {
+    const result = both.check(header);
+    expect(result.ok).toBe(false);
+    expect(JSON.stringify(result)).not.toMatch(/s3cr3t|wrong-guess/i);
+  });
+
+  it('names the accepted schemes when the scheme is not one of them', () => {
+    expect(bearer.check('Digest username="am"')).toEqual({
+      ok: false,
+      message: 'unsupported authorization scheme (use Bearer)',
+    });
+    expect(both.check('s3cr3t')).toEqual({
+      ok: false,
+      message: 'unsupported authorization scheme (use Bearer or Basic)',
+    });
   });
 
   it('challenges with the configured schemes', () => {
