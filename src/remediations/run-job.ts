@@ -305,16 +305,21 @@ export function jobOutcome(
 
 /** The `run-job` action, with `awaitOutcome` polling through `deps`. */
 export function createRunJob(deps: RunJobDeps = {}): Action {
-  // An abort ends the wait early (the loop then sees it), never with an error.
+  // An abort ends the wait early (the loop then sees it), never with an error. The signal lives
+  // as long as the executor: each wait takes its listener off again, or every poll would leave one.
   const sleep =
     deps.sleep ??
     ((ms: number, signal?: AbortSignal) =>
       new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        signal?.addEventListener('abort', () => {
+        const onAbort = (): void => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        const timer = setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, ms);
+        signal?.addEventListener('abort', onAbort, { once: true });
       }));
   const now = deps.now ?? Date.now;
   const interval = deps.pollIntervalMs ?? 2_000;

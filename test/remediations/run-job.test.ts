@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import type { ClientNodeKube } from '../../src/kube/adapter';
 import type { RenderedTarget } from '../../src/policies/planner';
 import { alertLabelEnvName, createRunJob, jobName, runJob } from '../../src/remediations/run-job';
@@ -280,6 +281,39 @@ describe('run-job', () => {
         summary: `job ${name} did not finish within 150 s`,
       });
       expect(clock.elapsedMs()).toBe(150_000);
+    });
+
+    it('leaves no listener on the shutdown signal after its waits (the signal outlives them)', async () => {
+      const { ctx, intent, name } = await created();
+      const stopping = new AbortController();
+      setTimeout(() => {
+        fake.setJobStatus('ns', name, {
+          succeeded: 1,
+          conditions: [{ type: 'Complete', status: 'True' }],
+        });
+      }, 50);
+      const outcome = await createRunJob({ pollIntervalMs: 5 }).awaitOutcome!(
+        { ...ctx, signal: stopping.signal },
+        intent,
+      );
+      expect(outcome.succeeded).toBe(true);
+      expect(getEventListeners(stopping.signal, 'abort')).toHaveLength(0);
+    });
+
+    it('stops waiting at once when remediator shuts down', async () => {
+      const { ctx, intent, name } = await created();
+      const stopping = new AbortController();
+      const started = Date.now();
+      const waiting = createRunJob({ pollIntervalMs: 60_000 }).awaitOutcome!(
+        { ...ctx, signal: stopping.signal },
+        intent,
+      );
+      setTimeout(() => stopping.abort(), 50);
+      expect(await waiting).toEqual({
+        succeeded: false,
+        summary: `stopped waiting for job ${name}: remediator shut down`,
+      });
+      expect(Date.now() - started).toBeLessThan(5_000);
     });
 
     it('reports a Job deleted before it finished', async () => {
