@@ -1,0 +1,513 @@
+/**
+ * `npm run demo`: scenario 1 of the runbook, end to end, narrated one line per hop.
+ *
+ * The heart-disease-api's p99 latency rises over 1 s → Prometheus fires HighLatency → Alertmanager
+ * notifies remediator → Sev1 incident → remediator scales the Deployment out within the policy's
+ * bounds → the latency falls back → the alert resolves → the incident resolves and on-call gets
+ * the resolution notice.
+ *
+ * The stack is the end-to-end tests' own (test/e2e/support, described in test/e2e/README.md), so
+ * the demo shows exactly what the tests check: a simulated service, a real Prometheus and
+ * Alertmanager, the fake Kubernetes API server and the built `remediator serve`, all on 127.0.0.1.
+ * A minute of the production rules is a second here and the policies' durations are divided by
+ * 10, so the whole story takes about half a minute.
+ *
+ * Run by scripts/run-ts.js (see there why it is not compiled like bench/).
+ */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import {
+  exists,
+  GiveUp,
+  HEART_DISEASE_API,
+  requireBinaries,
+  startStack,
+  type IncidentView,
+  type Notice,
+  type Stack,
+} from '../test/e2e/support';
+import { CLI } from '../test/support/cli';
+
+const USAGE = `Usage: npm run demo -- [--keep] [--verbose]
+
+Walks through scenario 1 of the runbook (p99 latency over 1 s) with Prometheus, Alertmanager, a
+simulated service, a fake Kubernetes API server and remediator, printing each hop; then stops them.
+
+  --keep      keep everything running after the walkthrough, until Ctrl-C, and print the URLs
+  --verbose   also print every line the end-to-end harness logs (stderr)
+  --help      this text
+
+Needs Prometheus and Alertmanager: apt-get install prometheus prometheus-alertmanager.
+E2E_KEEP=1 keeps the temporary directory (configurations, journal, logs/*.log) after the end.`;
+
+const { namespace, name, replicas: REPLICAS } = HEART_DISEASE_API;
+const DEPLOYMENT = `${namespace}/${name}`;
+const SCALE_PATH = `/apis/apps/v1/namespaces/${namespace}/deployments/${name}/scale`;
+const JOBS_PATH = `/apis/batch/v1/namespaces/${namespace}/jobs`;
+
+/** Seconds per request: the simulated service's normal. */
+const FAST = 0.12;
+/** Seconds per request under the spike: all in the (1, 2.5] bucket, so Prometheus's p99 ≈ 2.5 s. */
+const SLOW = 1.6;
+/**
+ * The fake API server has no pods: the demo stands in for the new replicas starting, and only
+ * this long after the scale-out makes the service fast again, so that the recovery follows it.
+ */
+const REPLICAS_START_MS = 5_000;
+
+/** The p99 as HighLatency computes it (alert-rules/service.rules.yml, `[5m]` → `[5s]`). */
+const P99_QUERY = `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="${namespace}", deployment="${name}"}[5s])))`;
+
+const startedAt = Date.now();
+
+/** Aborted by the first Ctrl-C (or SIGTERM, SIGHUP): every wait of the walkthrough ends at once. */
+const interrupt = new AbortController();
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+
+function clock(at = Date.now()): string {
+  const seconds = Math.floor((at - startedAt) / 1000);
+  const mm = String(Math.floor(seconds / 60)).padStart(2, '0');
+  const ss = String(seconds % 60).padStart(2, '0');
+  return `[${mm}:${ss}]`;
+}
+
+/** One hop, with the time since the demo started; `details` are shown indented below it. */
+function say(line: string, details: readonly string[] = []): void {
+  process.stdout.write(`${clock()} ${line}\n`);
+  for (const detail of details) process.stdout.write(`        │ ${detail}\n`);
+}
+
+function inSeconds(value: number | string | undefined): string {
+  const n = Number(value);
+  return Number.isFinite(n) ? `${n.toFixed(2)} s` : '?';
+}
+
+function failure(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Waiting: every hop is bounded, and a Ctrl-C ends it at once.
+
+type Probe<T> = () => T | undefined | null | false | Promise<T | undefined | null | false>;
+
+/** Polls `probe` until it returns something; on timeout, fails with a dump of the whole stack. */
+function until<T>(stack: Stack, what: string, timeoutMs: number, probe: Probe<T>): Promise<T> {
+  return stack.waitFor(
+    () => {
+      if (interrupt.signal.aborted) throw new GiveUp('interrupted');
+      return probe();
+    },
+    what,
+    timeoutMs,
+  );
+}
+
+function pause(ms: number): Promise<void> {
+  return sleep(Math.max(0, ms), undefined, { signal: interrupt.signal });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the components
+
+async function currentP99(stack: Stack): Promise<number | undefined> {
+  const [sample] = await stack.prometheus.query(P99_QUERY);
+  const value = Number(sample?.value[1]);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+async function highLatency(stack: Stack) {
+  return (await stack.prometheus.alerts()).find((a) => a.labels.alertname === 'HighLatency');
+}
+
+/** `alerts=[HighLatency[df5c8bb][active]]` of a "flushing" line → `HighLatency firing`. */
+function flushedAlerts(line: string): string {
+  const alerts = [...line.matchAll(/(\w+)\[[0-9a-f]+\]\[(active|resolved)\]/g)];
+  return alerts
+    .map((m) => `${m[1] ?? '?'} ${m[2] === 'active' ? 'firing' : 'resolved'}`)
+    .join(', ');
+}
+
+/**
+ * Alertmanager's notification of HighLatency in `state`: its first flush of the group with the
+ * alert in that state, and the "Notify success" after it (Alertmanager logs both at debug level).
+ * Repeats of an unchanged group (repeat_interval) come later and are not it.
+ */
+function notification(stack: Stack, state: 'active' | 'resolved') {
+  const lines = stack.alertmanager.process.lines;
+  const inState = new RegExp(`msg=flushing .*HighLatency\\[[0-9a-f]+\\]\\[${state}\\]`);
+  const flush = lines.findIndex((l) => inState.test(l));
+  if (flush < 0) return undefined;
+  const success = lines.slice(flush).find((l) => l.includes('msg="Notify success"'));
+  return success === undefined ? undefined : { flush: lines[flush] ?? '', success };
+}
+
+function kubeWrite(stack: Stack, method: string, path: string) {
+  return stack.kube.writes().find((w) => w.method === method && w.path === path && w.status > 0);
+}
+
+function notice(stack: Stack, template: Notice['template']): Notice | undefined {
+  return stack.notices('oncall').find((n) => n.template === template);
+}
+
+function field(value: unknown, ...path: string[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
+/** The scale step's params as the plan journaled them (`factor`, `min`, `max`). */
+async function scaleParams(stack: Stack, incidentId: number): Promise<string> {
+  const view = (await stack.remediator.getJson(`/api/v1/incidents/${incidentId}`)) as {
+    plans: { steps: { action: string; params?: Record<string, unknown> }[] }[];
+  };
+  const params = view.plans.flatMap((p) => p.steps).find((s) => s.action === 'scale')?.params;
+  return Object.entries(params ?? {})
+    .map(([k, v]) => `${k} ${String(v)}`)
+    .join(', ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The walkthrough, hop by hop
+
+async function baseline(stack: Stack): Promise<void> {
+  const p99 = await until(stack, 'Prometheus to compute the p99 latency', 15_000, () =>
+    currentP99(stack),
+  );
+  say(
+    `sim: ${name} answers ${stack.sim.behaviour().requestsPerSecond} requests/s in ${FAST} s each; Prometheus: p99 ${inSeconds(p99)} (estimated from histogram buckets), under HighLatency's 1 s`,
+  );
+}
+
+async function latencyRises(stack: Stack): Promise<void> {
+  say(
+    `sim: every request now takes ${SLOW} s (was ${FAST} s): more load than ${REPLICAS} replicas can take`,
+  );
+  stack.sim.setLatency(SLOW);
+  const seen = await until(stack, 'Prometheus to see HighLatency', 20_000, () =>
+    highLatency(stack),
+  );
+  if (seen.state === 'pending') {
+    say(
+      `Prometheus: HighLatency pending: p99 ${inSeconds(seen.value)} > 1 s; it fires if that holds for 2 s ("for: 2m" in production)`,
+    );
+  }
+  const firing = await until(stack, 'Prometheus to fire HighLatency', 20_000, async () => {
+    const alert = await highLatency(stack);
+    return alert?.state === 'firing' ? alert : undefined;
+  });
+  say(
+    `Prometheus: HighLatency firing (p99 ${inSeconds(firing.annotations.p99_seconds)}) → sends it to Alertmanager`,
+  );
+}
+
+/** Alertmanager's hops: the alert from Prometheus, then its notification to remediator. */
+async function alertmanagerDelivers(stack: Stack, state: 'active' | 'resolved'): Promise<void> {
+  const received = new RegExp(
+    `msg="Received alert" alert=HighLatency\\[[0-9a-f]+\\]\\[${state}\\]`,
+  );
+  await until(stack, `Alertmanager to receive HighLatency ${state}`, 15_000, () =>
+    stack.alertmanager.process.lines.some((l) => received.test(l)),
+  );
+  say(
+    state === 'active'
+      ? 'Alertmanager: got HighLatency; groups it by alertname, namespace, deployment and waits group_wait (1 s)'
+      : 'Alertmanager: got HighLatency resolved from Prometheus',
+  );
+  const sent = await until(stack, `Alertmanager to notify remediator (${state})`, 15_000, () =>
+    notification(stack, state),
+  );
+  const attempts = /attempts=(\d+)/.exec(sent.success)?.[1] ?? '1';
+  say(
+    `Alertmanager → remediator: POST /webhook (bearer token): ${flushedAlerts(sent.flush)} → 200${attempts === '1' ? '' : ` after ${attempts} attempts`}`,
+  );
+}
+
+async function incidentOpens(stack: Stack): Promise<IncidentView> {
+  const incident = await until(stack, 'remediator to open the incident', 10_000, () =>
+    stack.remediator.incidentFor({ alertname: 'HighLatency', deployment: name }),
+  );
+  say(
+    `remediator: incident #${incident.id} opened, ${incident.severity} (${incident.severityReasons.join('; ')})`,
+  );
+  const plans = incident.plans.map(
+    (p) => `${p.policy} (${p.steps.map((s) => s.action).join(' → ')})`,
+  );
+  say(`remediator: ${plans.length} policies match: ${plans.join(', ')}`);
+  return incident;
+}
+
+/** Returns when the scale-out was written (epoch ms). */
+async function deploymentScalesOut(stack: Stack, incident: IncidentView): Promise<number> {
+  const patch = await until(stack, `remediator to PATCH ${SCALE_PATH}`, 15_000, () =>
+    kubeWrite(stack, 'PATCH', SCALE_PATH),
+  );
+  const to = Number(field(patch.body, 'spec', 'replicas'));
+  say(
+    `remediator → Kubernetes: PATCH deployments/${name}/scale ${JSON.stringify(patch.body)} → ${patch.status}: ${REPLICAS} → ${to} replicas (policy performance-degradation: ${await scaleParams(stack, incident.id)})`,
+  );
+  const update = await until(stack, 'the Sev1 status update to on-call', 10_000, () =>
+    notice(stack, 'status-update'),
+  );
+  say('remediator → on-call: status update (every Sev1 pages on-call)', update.text.split('\n'));
+  const job = await until(stack, 'the diagnostic Job', 10_000, () =>
+    kubeWrite(stack, 'POST', JOBS_PATH),
+  );
+  say(
+    `remediator → Kubernetes: POST jobs ${String(field(job.body, 'metadata', 'name'))} → ${job.status} (policy sev1-diagnostics: a diagnostic Job)`,
+  );
+  return patch.at;
+}
+
+async function latencyRecovers(stack: Stack, scaledAt: number): Promise<void> {
+  await pause(scaledAt + REPLICAS_START_MS - Date.now());
+  say(
+    `sim: the new replicas take their share of the load (the demo's stand-in for pods starting): every request takes ${FAST} s again`,
+  );
+  stack.sim.setLatency(FAST);
+  await until(stack, 'Prometheus to resolve HighLatency', 20_000, async () =>
+    (await highLatency(stack)) === undefined ? true : undefined,
+  );
+  const p99 = await currentP99(stack).catch(() => undefined);
+  say(
+    `Prometheus: HighLatency resolved (p99 ${inSeconds(p99)}: the 5 s window holds fast requests only) → tells Alertmanager`,
+  );
+}
+
+async function incidentResolves(stack: Stack, id: number): Promise<void> {
+  const resolved = await until(stack, `incident #${id} to resolve`, 10_000, async () => {
+    const incident = await stack.remediator.incident(id);
+    return incident.status === 'resolved' ? incident : undefined;
+  });
+  const took = Date.parse(resolved.resolvedAt ?? '') - Date.parse(resolved.openedAt);
+  say(
+    `remediator: incident #${id} resolved: all its alerts resolved, ${Math.round(took / 1000)} s after it opened`,
+  );
+  const verified = await until(stack, 'the verdict on the scale step', 10_000, async () =>
+    (await stack.remediator.incident(id)).timeline.find((e) => e.kind === 'verification'),
+  );
+  say(`remediator: verified the scale-out: ${verified.message}`);
+  const resolution = await until(stack, 'the resolution notice to on-call', 10_000, () =>
+    notice(stack, 'resolution-notice'),
+  );
+  say('remediator → on-call: resolution notice', resolution.text.split('\n'));
+}
+
+/** What remediator journaled, counted in its own /metrics, and wrote to Kubernetes. */
+async function summary(stack: Stack, id: number): Promise<void> {
+  const incident = await stack.remediator.incident(id);
+  const metric = (metricName: string, labels: Record<string, string> = {}) =>
+    stack.remediator.metric(metricName, labels);
+  const counts = [
+    `incidents opened ${await metric('remediator_incidents_opened_total')}`,
+    `resolved ${await metric('remediator_incidents_resolved_total')}`,
+    `remediation steps applied ${await metric('remediator_remediations_total', { outcome: 'applied' })}`,
+    `verified effective ${await metric('remediator_verifications_total', { result: 'effective' })}`,
+    `notifications delivered ${await metric('remediator_notifications_total', { result: 'delivered' })}`,
+  ];
+  const writes = stack.kube.writes();
+  const count = (test: (path: string) => boolean) => writes.filter((w) => test(w.path)).length;
+  say('summary', [
+    `incident #${incident.id} ${incident.severity}, ${incident.timeline.length} entries in its timeline (GET /api/v1/incidents/${incident.id})`,
+    `remediator's /metrics: ${counts.join(', ')}`,
+    `Kubernetes writes: ${count((p) => p === SCALE_PATH)} scale, ${count((p) => p === JOBS_PATH)} Job, ${count((p) => p.includes('/events'))} audit Events, ${count((p) => p.includes('/leases'))} Lease writes (lock, cooldown, budget)`,
+  ]);
+}
+
+/** Returns the incident's id. */
+async function walkthrough(stack: Stack): Promise<number> {
+  await baseline(stack);
+  await latencyRises(stack);
+  await alertmanagerDelivers(stack, 'active');
+  const incident = await incidentOpens(stack);
+  const scaledAt = await deploymentScalesOut(stack, incident);
+  await latencyRecovers(stack, scaledAt);
+  await alertmanagerDelivers(stack, 'resolved');
+  await incidentResolves(stack, incident.id);
+  await summary(stack, incident.id);
+  return incident.id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Starting, keeping, stopping
+
+function intro(): void {
+  process.stdout.write(
+    [
+      'remediator demo: scenario 1 of the runbook, p99 latency over 1 s, end to end.',
+      'A minute of the production alert rules is a second here; the policies run 10 times faster.',
+      'It takes about 25 s; everything listens on 127.0.0.1 and stops at the end (Ctrl-C stops it too).',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function start(verbose: boolean): Promise<Stack> {
+  say(
+    `starting: the simulated ${name}, a fake Kubernetes API server, remediator, Alertmanager, Prometheus`,
+  );
+  const stack = await startStack({ name: 'demo', narrate: verbose });
+  if (interrupt.signal.aborted) return stack;
+  say(
+    `ready: Kubernetes has Deployment ${DEPLOYMENT} at ${REPLICAS} replicas; Prometheus scrapes ${name} every second`,
+  );
+  return stack;
+}
+
+/** `--keep`: the URLs a newcomer can look at, then wait for Ctrl-C. */
+async function keepRunning(stack: Stack, incidentId: number): Promise<void> {
+  const r = stack.remediator.url;
+  process.stdout.write(
+    [
+      '',
+      'Everything keeps running until Ctrl-C:',
+      `  remediator    ${r}/api/v1/incidents   ${r}/api/v1/incidents/${incidentId}/report?format=markdown   ${r}/metrics`,
+      `  Prometheus    ${stack.prometheus.url}/alerts   ${stack.prometheus.url}/graph`,
+      `  Alertmanager  ${stack.alertmanager.url}/#/alerts`,
+      `  Kubernetes    curl -H 'Authorization: Bearer ${stack.kube.token}' ${stack.kube.url}/apis/apps/v1/namespaces/${namespace}/deployments/${name}`,
+      `  files         ${stack.dir} (policies.yaml, alertmanager.yml, prometheus.yml, logs/)`,
+      `  e.g.          curl -s ${r}/api/v1/incidents/${incidentId}`,
+      '',
+    ].join('\n'),
+  );
+  if (interrupt.signal.aborted) return;
+  await new Promise((resolve) => interrupt.signal.addEventListener('abort', resolve));
+}
+
+async function stop(stack: Stack): Promise<void> {
+  say('stopping Prometheus, Alertmanager, remediator, the fake API server and the sim');
+  await stack.stop(); // throws if a process group outlived it
+  const alive = stack.pids().filter((pid) => exists(pid) || exists(-pid));
+  if (alive.length > 0) throw new Error(`processes still running: ${alive.join(', ')}`);
+  say(`stopped: nothing left running (${stack.pids().length} processes started in all)`);
+}
+
+/** 128 + the signal's number, as a shell reports a process the signal ended. */
+const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = {
+  SIGHUP: 129,
+  SIGINT: 130,
+  SIGTERM: 143,
+};
+
+let interruptedAt = 0;
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (interrupt.signal.aborted) {
+    // Under `npm run`, one Ctrl-C arrives twice: from the terminal and forwarded by npm.
+    if (Date.now() - interruptedAt < 1000) return;
+    // A second Ctrl-C: leave now; the harness's exit hook SIGKILLs every child process group.
+    process.stderr.write(
+      `${signal} again: killing everything now (the files stay in ${tmpdir()}/remediator-e2e-demo-*)\n`,
+    );
+    process.exit(SIGNAL_EXIT_CODES[signal] ?? 130);
+  }
+  interruptedAt = Date.now();
+  interrupt.abort(signal);
+  process.stderr.write(
+    `\n${clock()} ${signal}: stopping everything (${signal} again kills it at once)\n`,
+  );
+}
+
+/** Prometheus, Alertmanager and the build: what must be there before anything starts. */
+function preflight(): string | undefined {
+  try {
+    requireBinaries();
+  } catch (error) {
+    return failure(error);
+  }
+  if (!existsSync(CLI)) return `${CLI} is missing: npm run build (npm run demo does it first)`;
+  return undefined;
+}
+
+function options(): { keep: boolean; verbose: boolean; help: boolean } | undefined {
+  try {
+    return parseArgs({
+      options: {
+        keep: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    process.stderr.write(`demo: ${failure(error)}\n\n${USAGE}\n`);
+    return undefined;
+  }
+}
+
+async function main(): Promise<number> {
+  const values = options();
+  if (values === undefined) return 2;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const problem = preflight();
+  if (problem !== undefined) {
+    process.stderr.write(`demo: cannot start: ${problem}\n`);
+    return 1;
+  }
+  // The harness's own story lines (stderr) would interleave with the walkthrough's.
+  if (!values.verbose) process.env.E2E_QUIET = '1';
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+
+  intro();
+  let stack: Stack;
+  try {
+    stack = await start(values.verbose);
+  } catch (error) {
+    process.stderr.write(`${clock()} demo FAILED: the stack did not start: ${failure(error)}\n`);
+    return 1;
+  }
+  let code = 0;
+  let failed: string | undefined;
+  try {
+    const incidentId = await walkthrough(stack);
+    if (values.keep) await keepRunning(stack, incidentId);
+  } catch (error) {
+    if (interrupt.signal.aborted) {
+      code = SIGNAL_EXIT_CODES[interrupt.signal.reason as NodeJS.Signals] ?? 130;
+    } else {
+      // The first line says which hop did not happen, the rest is the state of every component:
+      // that goes out now, the headline again last, where it is seen.
+      const [headline, ...state] = failure(error).split('\n');
+      if (state.length > 0) process.stderr.write(`${state.join('\n')}\n`);
+      failed = `${clock()} demo FAILED: ${headline ?? ''}`;
+      code = 1;
+    }
+  }
+  try {
+    await stop(stack);
+  } catch (error) {
+    process.stderr.write(`${clock()} demo FAILED to stop cleanly: ${failure(error)}\n`);
+    code = code === 0 ? 1 : code;
+  }
+  if (failed !== undefined) {
+    process.stderr.write(`${failed}\n(E2E_KEEP=1 npm run demo keeps every component's log)\n`);
+  }
+  if (code !== 0) return code;
+  say(`done in ${Math.round((Date.now() - startedAt) / 1000)} s`);
+  if (!values.keep) {
+    process.stdout.write(
+      "\nnpm run demo -- --keep leaves it all running at the end, to look at remediator's API and /metrics, Prometheus and Alertmanager.\n",
+    );
+  }
+  return 0;
+}
+
+main().then(
+  // Exit now: the polls of a hop cut short by Ctrl-C must not hold the process.
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `demo: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
