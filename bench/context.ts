@@ -15,7 +15,7 @@ export interface Options {
   soakRate: number;
   /** `--profile`: remediator runs with --cpu-prof in the closed-loop webhook cases. */
   profile: boolean;
-  /** More `remediator serve` flags, e.g. a retention setting once it exists. */
+  /** More `remediator serve` flags, e.g. `--retention=1h`. */
   serveArgs: string[];
   /** A policies file for the HTTP cases (default: none, the runbook defaults). */
   policies?: string;

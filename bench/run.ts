@@ -46,7 +46,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --tool NAME           wrk, autocannon or node (default: the first available)
   --profile             run remediator with --cpu-prof in the webhook cases; print the top functions
   --policies FILE       policies for the webhook and memory cases (default: none)
-  --serve-arg ARG       pass ARG to remediator serve (repeat), e.g. a retention setting
+  --serve-arg ARG       pass ARG to remediator serve (repeat), e.g. --retention=1h
   --memory-alerts N     alert instances the memory case ingests (default 1000000; --quick 50000)
   --soak DURATION       only the soak, e.g. 10m or 90s: RSS, event-loop delay, journal over time
   --soak-rate N         requests/s during the soak (default 50)
