@@ -130,7 +130,11 @@ async function plan(ctx: ActionContext): Promise<ActionDecision> {
   const { namespace, name } = target;
   const params = ctx.params as ScaleParams;
   const min = params.min ?? scaleSpec.params.properties.min.default;
-  const scale = await ctx.kube.readDeploymentScale(namespace, name);
+  // Two independent reads, one round trip: the Deployment's replicas and the HPAs beside it.
+  const [scale, hpas] = await Promise.all([
+    ctx.kube.readDeploymentScale(namespace, name),
+    ctx.kube.listHorizontalPodAutoscalers(namespace),
+  ]);
   const current = scale.spec?.replicas ?? 0;
   const { replicas: desired, bound } = clamp(requestedReplicas(current, params), min, params.max);
   const bounds = bound === undefined ? '' : ` (${bound})`;
@@ -143,7 +147,7 @@ async function plan(ctx: ActionContext): Promise<ActionDecision> {
     ...(scale.metadata?.uid ? { uid: scale.metadata.uid } : {}),
   };
 
-  const hpa = hpaFor(await ctx.kube.listHorizontalPodAutoscalers(namespace), name);
+  const hpa = hpaFor(hpas, name);
   if (hpa === undefined) {
     if (desired === current) {
       return { kind: 'skip', reason: `already at ${replicasText(current)}${bounds}` };
