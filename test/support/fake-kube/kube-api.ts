@@ -600,12 +600,13 @@ export class KubeApi {
       throw error;
     }
     const fieldMatch = this.fieldSelector(def, query.get('fieldSelector') ?? '');
-    let items = this.store
-      .list(def.storage, namespace)
-      .filter((stored) =>
-        matchesLabels(labelRequirements, asObject(getPath(stored, 'metadata', 'labels'))),
-      )
-      .filter(fieldMatch);
+    let items = this.store.list(
+      def.storage,
+      namespace,
+      (stored) =>
+        matchesLabels(labelRequirements, asObject(getPath(stored, 'metadata', 'labels'))) &&
+        fieldMatch(stored),
+    );
     const metadata: JsonObject = { resourceVersion: this.store.currentResourceVersion() };
     const keyOf = (stored: JsonObject): string =>
       `${str(getPath(stored, 'metadata', 'namespace'))}/${str(getPath(stored, 'metadata', 'name'))}`;
