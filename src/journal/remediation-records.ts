@@ -1,4 +1,5 @@
 import type { RenderedTarget } from '../policies/planner';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './journal';
 
 /**
@@ -68,32 +69,42 @@ export interface NewRemediation {
 
 /** The remediations, settings, circuits and escalations tables. Writes go inside `Journal.write`. */
 export class RemediationRecords {
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: SqliteDatabase) {}
+
+  /** Each statement is compiled once: every step runs several, and compiling costs more. */
+  private prepare<P extends unknown[] = unknown[], R = unknown>(source: string): Statement<P, R> {
+    let statement = this.statements.get(source);
+    if (statement === undefined) {
+      statement = this.db.prepare(source);
+      this.statements.set(source, statement);
+    }
+    return statement as unknown as Statement<P, R>;
+  }
 
   insert(r: NewRemediation): number {
     const finished = r.status === 'intent' ? null : r.at;
     return Number(
-      this.db
-        .prepare(
-          `INSERT INTO remediations (plan_id, incident_id, policy, step, action, target, status, reason,
+      this.prepare(
+        `INSERT INTO remediations (plan_id, incident_id, policy, step, action, target, status, reason,
                                      summary, intent, dry_run, started_at, finished_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          r.planId,
-          r.incidentId,
-          r.policy,
-          r.step,
-          r.action,
-          r.target === undefined ? null : JSON.stringify(r.target),
-          r.status,
-          r.reason ?? null,
-          r.summary ?? null,
-          r.intent === undefined ? null : JSON.stringify(r.intent),
-          r.dryRun ? 1 : 0,
-          r.at,
-          finished,
-        ).lastInsertRowid,
+      ).run(
+        r.planId,
+        r.incidentId,
+        r.policy,
+        r.step,
+        r.action,
+        r.target === undefined ? null : JSON.stringify(r.target),
+        r.status,
+        r.reason ?? null,
+        r.summary ?? null,
+        r.intent === undefined ? null : JSON.stringify(r.intent),
+        r.dryRun ? 1 : 0,
+        r.at,
+        finished,
+      ).lastInsertRowid,
     );
   }
 
@@ -109,33 +120,30 @@ export class RemediationRecords {
     },
     at: number,
   ): void {
-    this.db
-      .prepare(
-        `UPDATE remediations SET status = ?, reason = ?, summary = coalesce(?, summary), result = ?,
+    this.prepare(
+      `UPDATE remediations SET status = ?, reason = ?, summary = coalesce(?, summary), result = ?,
                                  finished_at = ?, verify_until = ? WHERE id = ?`,
-      )
-      .run(
-        outcome.status,
-        outcome.reason ?? null,
-        outcome.summary ?? null,
-        outcome.result === undefined ? null : JSON.stringify(outcome.result),
-        at,
-        outcome.verifyUntil ?? null,
-        id,
-      );
+    ).run(
+      outcome.status,
+      outcome.reason ?? null,
+      outcome.summary ?? null,
+      outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      at,
+      outcome.verifyUntil ?? null,
+      id,
+    );
   }
 
   setVerification(id: number, verification: Verification): void {
-    this.db.prepare('UPDATE remediations SET verification = ? WHERE id = ?').run(verification, id);
+    this.prepare('UPDATE remediations SET verification = ? WHERE id = ?').run(verification, id);
   }
 
   /** Plans stopped by the global pause: the plan and the step it stopped at. */
   plansSkippedByPause(): { planId: number; step: number }[] {
-    return this.db
-      .prepare<[], { plan_id: number; step: number }>(
-        `SELECT r.plan_id, r.step FROM remediations r JOIN plans p ON p.id = r.plan_id
+    return this.prepare<[], { plan_id: number; step: number }>(
+      `SELECT r.plan_id, r.step FROM remediations r JOIN plans p ON p.id = r.plan_id
          WHERE r.reason = 'paused' AND p.status = 'skipped' ORDER BY r.plan_id`,
-      )
+    )
       .all()
       .map((row) => ({ planId: row.plan_id, step: row.step }));
   }
@@ -161,41 +169,35 @@ export class RemediationRecords {
   }
 
   getSetting(key: string): string | undefined {
-    const row = this.db
-      .prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?')
-      .get(key);
+    const row = this.prepare<[string], { value: string }>(
+      'SELECT value FROM settings WHERE key = ?',
+    ).get(key);
     return row?.value;
   }
 
   setSetting(key: string, value: string, at: number): void {
-    this.db
-      .prepare(
-        'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
-      )
-      .run(key, value, at);
+    this.prepare(
+      'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+    ).run(key, value, at);
   }
 
   circuits(): Map<string, string> {
-    const rows = this.db
-      .prepare<[], { policy: string; state: string }>('SELECT policy, state FROM circuits')
-      .all();
+    const rows = this.prepare<[], { policy: string; state: string }>(
+      'SELECT policy, state FROM circuits',
+    ).all();
     return new Map(rows.map((r) => [r.policy, r.state]));
   }
 
   saveCircuit(policy: string, state: string): void {
-    this.db
-      .prepare(
-        'INSERT INTO circuits (policy, state) VALUES (?, ?) ON CONFLICT (policy) DO UPDATE SET state = excluded.state',
-      )
-      .run(policy, state);
+    this.prepare(
+      'INSERT INTO circuits (policy, state) VALUES (?, ?) ON CONFLICT (policy) DO UPDATE SET state = excluded.state',
+    ).run(policy, state);
   }
 
   escalatedRungs(incidentId: number, ladder: string): Set<number> {
-    const rows = this.db
-      .prepare<[number, string], { rung: number }>(
-        'SELECT rung FROM escalations WHERE incident_id = ? AND ladder = ?',
-      )
-      .all(incidentId, ladder);
+    const rows = this.prepare<[number, string], { rung: number }>(
+      'SELECT rung FROM escalations WHERE incident_id = ? AND ladder = ?',
+    ).all(incidentId, ladder);
     return new Set(rows.map((r) => r.rung));
   }
 
@@ -206,27 +208,23 @@ export class RemediationRecords {
     reason: string,
     at: number,
   ): boolean {
-    const info = this.db
-      .prepare(
-        'INSERT OR IGNORE INTO escalations (incident_id, ladder, rung, sink, at, reason) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(incidentId, rung.ladder, rung.index, rung.sink, at, reason);
+    const info = this.prepare(
+      'INSERT OR IGNORE INTO escalations (incident_id, ladder, rung, sink, at, reason) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(incidentId, rung.ladder, rung.index, rung.sink, at, reason);
     return info.changes === 1;
   }
 
   /** Sinks that were told about this incident: by a notify step that ran, or by an escalation. */
   notifiedSinks(incidentId: number): string[] {
-    const fromSteps = this.db
-      .prepare<[number], { sink: string | null }>(
-        `SELECT DISTINCT json_extract(intent, '$.sink') AS sink FROM remediations
+    const fromSteps = this.prepare<[number], { sink: string | null }>(
+      `SELECT DISTINCT json_extract(intent, '$.sink') AS sink FROM remediations
          WHERE incident_id = ? AND action = 'notify' AND status = 'applied'`,
-      )
+    )
       .all(incidentId)
       .flatMap((r) => (r.sink === null ? [] : [r.sink]));
-    const fromEscalations = this.db
-      .prepare<[number], { sink: string }>(
-        'SELECT DISTINCT sink FROM escalations WHERE incident_id = ?',
-      )
+    const fromEscalations = this.prepare<[number], { sink: string }>(
+      'SELECT DISTINCT sink FROM escalations WHERE incident_id = ?',
+    )
       .all(incidentId)
       .map((r) => r.sink);
     return [...new Set([...fromSteps, ...fromEscalations])].sort();
@@ -235,17 +233,14 @@ export class RemediationRecords {
   /** False when this sink already got the incident's resolution notice. */
   recordResolutionNotice(incidentId: number, sink: string, at: number): boolean {
     return (
-      this.db
-        .prepare(
-          'INSERT OR IGNORE INTO resolution_notices (incident_id, sink, at) VALUES (?, ?, ?)',
-        )
-        .run(incidentId, sink, at).changes === 1
+      this.prepare(
+        'INSERT OR IGNORE INTO resolution_notices (incident_id, sink, at) VALUES (?, ?, ?)',
+      ).run(incidentId, sink, at).changes === 1
     );
   }
 
   private select(where: string, ...params: number[]): StoredRemediation[] {
-    return this.db
-      .prepare<number[], Row>(`SELECT * FROM remediations WHERE ${where} ORDER BY id`)
+    return this.prepare<number[], Row>(`SELECT * FROM remediations WHERE ${where} ORDER BY id`)
       .all(...params)
       .map((row) => ({
         id: row.id,
