@@ -23,6 +23,8 @@ const SECOND_LABEL = 'remediator.dev/attempt-second';
 const MINUTE_LABEL = 'remediator.dev/attempt-minute';
 /** The most buckets one selector names; a longer window lists every record that counts. */
 const MAX_BUCKETS = 180;
+/** How many released locks are remembered for the one-write fast path (a few hundred KiB). */
+const MAX_RELEASED_LOCKS = 1_000;
 /** Attempts older than this are dropped from a record; no budget window is longer. */
 const KEEP_ATTEMPTS_MS = 7 * 24 * 3600_000;
 /**
@@ -78,7 +80,8 @@ interface OwnAttempt {
   readonly record: string;
   readonly namespace: string;
   readonly at: number;
-  recorded: boolean;
+  /** When its record was written (performance.now()), once it was. */
+  recordedAt?: number;
 }
 
 export type LockResult =
@@ -94,6 +97,8 @@ export type LockResult =
  */
 export class LeaseStore {
   private readonly held = new Set<string>();
+  /** Lock Leases as this replica's last release left them, by name: the next take is one write. */
+  private readonly released = new Map<string, V1Lease>();
   private listing?: Promise<RecordListing>;
   /** This replica's attempts not yet seen in a listing, by `name@time`. */
   private readonly own = new Map<string, OwnAttempt>();
@@ -162,38 +167,63 @@ export class LeaseStore {
         leaseTransitions: (existing?.spec?.leaseTransitions ?? -1) + 1,
       },
     });
-    const existing = await this.read(name);
-    let held: V1Lease;
-    try {
-      if (existing === undefined) {
-        held = await this.kube.createLease(this.namespace, body());
-      } else {
+    // The fast path, one write instead of a read and a write: take the Lease as this replica
+    // left it at its last release (client-go's leader renews from its last observed record the
+    // same way), or create it. A 409 means someone wrote it since, or it exists: then read it.
+    const released = this.released.get(name);
+    this.released.delete(name);
+    let held = await this.write(name, released === undefined ? undefined : body(released), body());
+    if (held === undefined) {
+      const existing = await this.read(name);
+      if (existing !== undefined) {
         const holder = existing.spec?.holderIdentity ?? '';
         if (holder !== '' && holder !== this.instance && !expired(existing, now))
           return { ok: false, holder };
-        held = await this.kube.replaceLease(this.namespace, name, body(existing));
       }
-    } catch (err) {
+      held = await this.write(name, existing === undefined ? undefined : body(existing), body());
       // Someone else created or took it between our read and our write.
-      if (err instanceof KubeError && err.reason === 'conflict')
-        return { ok: false, holder: 'another replica' };
-      throw err;
+      if (held === undefined) return { ok: false, holder: 'another replica' };
     }
+    const taken = held;
     return {
       ok: true,
       release: async () => {
         // client-go's release: keep the object, drop the holder, make it expire at once.
         try {
-          await this.kube.replaceLease(this.namespace, name, {
-            ...held,
-            spec: { ...held.spec, holderIdentity: '', leaseDurationSeconds: 1 },
+          const left = await this.kube.replaceLease(this.namespace, name, {
+            ...taken,
+            spec: { ...taken.spec, holderIdentity: '', leaseDurationSeconds: 1 },
           });
+          this.released.set(name, left);
+          if (this.released.size > MAX_RELEASED_LOCKS) {
+            const oldest = this.released.keys().next().value;
+            if (oldest !== undefined) this.released.delete(oldest);
+          }
         } catch (err) {
           // A lost release only delays the next taker by the lock's TTL.
           if (!(err instanceof KubeError)) throw err;
         }
       },
     };
+  }
+
+  /**
+   * Replaces the Lease with `replacement` (which carries the resourceVersion it was read at), or,
+   * without one, creates it as `created`. Undefined when another writer got there first.
+   */
+  private async write(
+    name: string,
+    replacement: V1Lease | undefined,
+    created: V1Lease,
+  ): Promise<V1Lease | undefined> {
+    try {
+      return replacement === undefined
+        ? await this.kube.createLease(this.namespace, created)
+        : await this.kube.replaceLease(this.namespace, name, replacement);
+    } catch (err) {
+      if (err instanceof KubeError && err.reason === 'conflict') return undefined;
+      throw err;
+    }
   }
 
   /** The attempts recorded for this policy on this subject (with the Lease, for `recordAttempt`). */
@@ -263,14 +293,15 @@ export class LeaseStore {
       if (options.changes) {
         const key = `${name}@${now.getTime()}`;
         const own = this.own.get(key);
+        const recordedAt = performance.now();
         if (own === undefined)
           this.own.set(key, {
             record: name,
             namespace: subject.namespace,
             at: now.getTime(),
-            recorded: true,
+            recordedAt,
           });
-        else own.recorded = true;
+        else own.recordedAt = recordedAt;
       }
       return true;
     } catch (err) {
@@ -353,12 +384,7 @@ export class LeaseStore {
       const record = leaseName(policy, subject.key);
       const key = `${record}@${now.getTime()}`;
       if (!this.own.has(key))
-        this.own.set(key, {
-          record,
-          namespace: subject.namespace,
-          at: now.getTime(),
-          recorded: false,
-        });
+        this.own.set(key, { record, namespace: subject.namespace, at: now.getTime() });
     }
     return verdict;
   }
@@ -366,7 +392,7 @@ export class LeaseStore {
   /** Takes back an admitted attempt whose step stopped before recording it; else a no-op. */
   withdraw(policy: string, subject: LeaseSubject, now: Date): void {
     const key = `${leaseName(policy, subject.key)}@${now.getTime()}`;
-    if (this.own.get(key)?.recorded === false) this.own.delete(key);
+    if (this.own.get(key)?.recordedAt === undefined) this.own.delete(key);
   }
 
   private count(
@@ -385,9 +411,15 @@ export class LeaseStore {
       if (record.namespace === namespace) inNamespace += recent;
     }
     for (const [key, own] of this.own) {
-      if (listing.listed.has(key) || now - own.at >= KEEP_ATTEMPTS_MS) {
-        // Listed attempts stay listed (a record keeps them a week); so do not count them twice.
-        if (own.recorded) this.own.delete(key);
+      const recorded = own.recordedAt !== undefined;
+      // A recorded attempt is the listing's to count once the listing was made after the record
+      // was written, or lists it, or once it has left the window: forgetting it then keeps this
+      // map as small as the attempts of the last second or so.
+      const covered =
+        listing.listed.has(key) ||
+        (recorded && (listing.at > (own.recordedAt ?? Infinity) || now - own.at >= windowMs));
+      if (covered || now - own.at >= KEEP_ATTEMPTS_MS) {
+        if (recorded) this.own.delete(key);
         continue;
       }
       if (now - own.at >= windowMs) continue;
@@ -395,7 +427,7 @@ export class LeaseStore {
       // already holds an attempt on it: all but one lose to the lock or the cooldown, and counting
       // each would let two replicas (or two incidents) block each other's unrelated targets.
       // Once recorded, an attempt counts.
-      if (!own.recorded) {
+      if (!recorded) {
         if (counted.has(own.record)) continue;
         counted.add(own.record);
       }

@@ -110,8 +110,9 @@ describe('LeaseStore', () => {
       expect(stored(lockNameOf({ ...WEB, name: 'api' })).spec.leaseDurationSeconds).toBe(1);
     });
 
-    it('refuses a second holder while the first holder is within its TTL, writing nothing', async () => {
+    it('refuses a second holder while the first holder is within its TTL, changing nothing', async () => {
       expect((await a.lock(targetSubject(WEB), TTL, NOW)).ok).toBe(true);
+      const before = stored(lockNameOf());
       fake.resetRequests();
       for (const now of [NOW, at(TTL - 1)]) {
         expect(await b.lock(targetSubject(WEB), TTL, now)).toEqual({
@@ -119,8 +120,41 @@ describe('LeaseStore', () => {
           holder: 'remediator-a',
         });
       }
-      expect(leaseWrites()).toEqual([]);
-      expect(stored(lockNameOf()).spec.holderIdentity).toBe('remediator-a');
+      // Its only writes are creates the server refused because the Lease exists.
+      expect(leaseWrites().map((w) => `${w.method} ${w.status}`)).toEqual(['POST 409', 'POST 409']);
+      expect(stored(lockNameOf())).toEqual(before);
+    });
+
+    it('takes a lock it released again in one write, without reading it', async () => {
+      for (const now of [NOW, at(1_000), at(2_000)]) {
+        const lock = await a.lock(targetSubject(WEB), TTL, now);
+        if (!lock.ok) throw new Error('expected the lock');
+        await lock.release();
+      }
+      expect(
+        fake.requests
+          .filter((r) => r.path.startsWith(LEASES))
+          .map((r) => `${r.method} ${r.status}`),
+      ).toEqual(['POST 201', 'PUT 200', 'PUT 200', 'PUT 200', 'PUT 200', 'PUT 200']);
+      expect(stored(lockNameOf()).spec).toMatchObject({ holderIdentity: '', leaseTransitions: 2 });
+    });
+
+    it('reads the lock again when another replica took it since its release', async () => {
+      const first = await a.lock(targetSubject(WEB), TTL, NOW);
+      if (!first.ok) throw new Error('expected the lock');
+      await first.release();
+      expect((await b.lock(targetSubject(WEB), TTL, at(1_000))).ok).toBe(true);
+      fake.resetRequests();
+      expect(await a.lock(targetSubject(WEB), TTL, at(2_000))).toEqual({
+        ok: false,
+        holder: 'remediator-b',
+      });
+      expect(
+        fake.requests
+          .filter((r) => r.path.startsWith(LEASES))
+          .map((r) => `${r.method} ${r.status}`),
+      ).toEqual(['PUT 409', 'GET 200']);
+      expect(stored(lockNameOf()).spec.holderIdentity).toBe('remediator-b');
     });
 
     it('keeps locks on different targets apart', async () => {
@@ -178,14 +212,13 @@ describe('LeaseStore', () => {
     });
 
     it('gives the lock to exactly one of two replicas asking at once for a new target', async () => {
-      const shared = racing(kube, 2);
       const results = await Promise.all([
-        new LeaseStore(shared, NS, 'remediator-a').lock(targetSubject(WEB), TTL, NOW),
-        new LeaseStore(shared, NS, 'remediator-b').lock(targetSubject(WEB), TTL, NOW),
+        a.lock(targetSubject(WEB), TTL, NOW),
+        b.lock(targetSubject(WEB), TTL, NOW),
       ]);
       expect(results.filter((r) => r.ok)).toHaveLength(1);
-      expect(results.find((r) => !r.ok)).toEqual({ ok: false, holder: 'another replica' });
       const winner = results[0].ok ? 'remediator-a' : 'remediator-b';
+      expect(results.find((r) => !r.ok)).toEqual({ ok: false, holder: winner });
       expect(stored(lockNameOf()).spec.holderIdentity).toBe(winner);
       expect(
         leaseWrites()
@@ -209,7 +242,7 @@ describe('LeaseStore', () => {
         leaseWrites()
           .map((w) => `${w.method} ${w.status}`)
           .sort(),
-      ).toEqual(['PUT 200', 'PUT 409']);
+      ).toEqual(['POST 409', 'POST 409', 'PUT 200', 'PUT 409']);
     });
 
     it('gives the lock to exactly one of two plans in the same replica asking at once', async () => {
@@ -549,6 +582,19 @@ describe('LeaseStore', () => {
       // A recorded attempt counts, whatever else is listed on its record.
       await a.recordAttempt('web-errors', targetSubject(WEB), at(3), COOLDOWN, { changes: true });
       expect(await a.recentAttempts('ns', WINDOW, at(3))).toEqual({ cluster: 3, namespace: 3 });
+    });
+
+    it('forgets its own recorded attempts once they left the window, however short', async () => {
+      // A one-second window: no listing may ever show these attempts, so nothing else drops them.
+      for (let i = 0; i < 50; i++) {
+        const target = targetSubject({ ...WEB, name: `web-${i}` });
+        await a.admit('web-errors', target, 1_000, at(i), atMost(1_000));
+        await a.recordAttempt('web-errors', target, at(i), COOLDOWN, { changes: true });
+      }
+      expect(await a.recentAttempts('ns', 1_000, at(50))).toEqual({ cluster: 50, namespace: 50 });
+      expect(await a.recentAttempts('ns', 1_000, at(2_000))).toEqual({ cluster: 0, namespace: 0 });
+      // The memory it kept for them is gone too (a storm must not grow it for a week).
+      expect((a as unknown as { own: Map<string, unknown> }).own.size).toBe(0);
     });
 
     it('stops counting an admitted attempt once it is withdrawn, unless it was recorded', async () => {
