@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDataDir, TOKEN } from './cases-http';
 import type { CaseRow, CaseSpec, Context } from './context';
-import { countJournaledAlerts, countUnplannedAlerts } from './journal';
+import { countJournaledAlerts } from './journal';
 import { fixedRate, sendCount } from './load';
 import { bodyTemplate, IdSource, render } from './payloads';
 import {
@@ -149,13 +149,11 @@ export const memory: CaseSpec = {
           `remediator exited (${String(child.exitCode ?? child.signalCode)}) after ${(progress.done * perBody).toLocaleString('en-US')} alerts; last RSS ${formatBytes(samples[samples.length - 1]?.rssBytes ?? NaN)}; see its log`,
         );
       }
-      const backlog = countUnplannedAlerts(dataDir);
-      // What it settles at once the load stops (planning catches up, garbage is collected).
+      // What it settles at once the load stops (deferred work ends, garbage is collected).
       await sleep(options.quick ? 1000 : 5000);
       clearInterval(timer);
       await sample();
       const journaled = countJournaledAlerts(dataDir);
-      const backlogAfter = countUnplannedAlerts(dataDir);
       const peakRss = Math.max(...samples.map((s) => s.rssBytes));
       const last = samples[samples.length - 1];
       const mid = samples.find((s) => s.alerts >= alerts / 2);
@@ -168,7 +166,7 @@ export const memory: CaseSpec = {
           case: 'memory',
           title: `memory: ${alerts.toLocaleString('en-US')} distinct alert instances ingested`,
           load: `node:http, ${options.connections} connections, ${bodies.toLocaleString('en-US')} bodies of ${perBody} alerts (each its own group) as fast as answered; RSS from /proc every ${every} ms`,
-          remediator: `peak RSS ${formatBytes(peakRss)}, after ${formatBytes(last?.rssBytes ?? NaN)} (V8 heap ${formatBytes(last?.heapUsedBytes ?? NaN)}); planning backlog ${backlog.toLocaleString('en-US')} alerts when the load stopped, ${backlogAfter.toLocaleString('en-US')} ${options.quick ? 1 : 5} s later; journal ${formatBytes(finalJournal)} (${formatNumber(finalJournal / alerts)} B/alert); ${formatNumber(alerts / sent.seconds)} alerts/s; ${journaled.toLocaleString('en-US')} alerts journaled${sent.errors > 0 ? `; **${sent.errors} errors**` : ''}`,
+          remediator: `peak RSS ${formatBytes(peakRss)}, after ${formatBytes(last?.rssBytes ?? NaN)} (V8 heap ${formatBytes(last?.heapUsedBytes ?? NaN)}); journal ${formatBytes(finalJournal)} (${formatNumber(finalJournal / alerts)} B/alert); ${formatNumber(alerts / sent.seconds)} alerts/s; ${journaled.toLocaleString('en-US')} alerts journaled${sent.errors > 0 ? `; **${sent.errors} errors**` : ''}`,
           vsBaseline: 'n/a (the baseline keeps nothing)',
           targets: [
             {
@@ -188,7 +186,6 @@ export const memory: CaseSpec = {
             peakRssBytes: peakRss,
             finalRssBytes: last?.rssBytes,
             journalBytes: finalJournal,
-            planningBacklog: { atEnd: backlog, settled: backlogAfter },
             seconds: sent.seconds,
             errors: sent.errors,
             samples: thin(samples, 60).map((s) => ({

@@ -11,16 +11,3 @@ export function countJournaledAlerts(dataDir: string): number {
     journal.close();
   }
 }
-
-/** Alert instances whose current status planning has not run for yet (its backlog). */
-export function countUnplannedAlerts(dataDir: string): number {
-  const journal = dist.journal().Journal.openReadOnly(dataDir);
-  try {
-    const row = journal.db
-      .prepare('SELECT count(*) AS n FROM alerts WHERE planned_status IS NOT status')
-      .get() as { n: number };
-    return row.n;
-  } finally {
-    journal.close();
-  }
-}
