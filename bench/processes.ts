@@ -9,6 +9,7 @@ import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync 
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deploymentNodeOptions } from '../test/support/deployment-node-options';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'main.js');
@@ -113,6 +114,8 @@ export async function startRemediator(options: RemediatorOptions): Promise<Serve
   const log = join(options.dataDir, 'remediator.log');
   const fd = openSync(log, 'a');
   const args = [
+    // The heap cap of the shipped Deployment: memory is measured as it runs there.
+    ...deploymentNodeOptions(ROOT),
     ...(options.nodeArgs ?? []),
     CLI,
     'serve',

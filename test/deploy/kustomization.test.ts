@@ -209,10 +209,21 @@ describe('the Deployment', () => {
     for (const flag of flags) expect(SERVE_FLAGS).toContain(flag);
   });
 
-  it('sets only environment variables that `remediator serve` reads', () => {
+  it('sets only environment variables that `remediator serve` reads, and NODE_OPTIONS', () => {
     const names = (container.env as { name: string }[]).map((e) => e.name);
     expect(names.length).toBeGreaterThan(0);
-    for (const name of names) expect(SERVE_ENV).toContain(name);
+    for (const name of names.filter((n) => n !== 'NODE_OPTIONS')) expect(SERVE_ENV).toContain(name);
+  });
+
+  it("caps V8's heap well inside the container's memory limit", () => {
+    const mib = (quantity: string) => {
+      const [, n, unit] = /^(\d+)(Mi|Gi)$/.exec(quantity) ?? [];
+      return Number(n) * (unit === 'Gi' ? 1024 : 1);
+    };
+    const heap = /--max-old-space-size=(\d+)/.exec(envValue('NODE_OPTIONS') ?? '')?.[1];
+    expect(heap).toBeDefined();
+    // Besides the heap: code, the young generation, request buffers and SQLite's page cache.
+    expect(Number(heap) + 128).toBeLessThanOrEqual(mib(container.resources.limits.memory));
   });
 
   it('takes its namespace and instance name from the downward API', () => {

@@ -3,6 +3,7 @@ import { Agent } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseByteSize, SERVE_OPTIONS } from '../../src/config';
 import { SERVER_TIMEOUTS } from '../../src/main';
+import { deploymentNodeOptions } from '../support/deployment-node-options';
 import { exists, sleep, step, sumSeries } from './support';
 import {
   CATEGORIES,
@@ -56,9 +57,9 @@ const REPLAY_PATH = process.env.FUZZ_PATH;
 const MIB = 1024 * 1024;
 /**
  * remediator's RSS must stay under 90 % of the Deployment's memory limit (512 MiB), where the
- * shipped HighMemoryUsage alert would fire. With the heap below (about 300 MiB, which V8 fills
- * before it collects hard) plus code and native memory, a bounded remediator peaks near 420 MiB
- * under this load; one that keeps what it is sent crashes or passes the ceiling within a minute.
+ * shipped HighMemoryUsage alert would fire. With the Deployment's heap cap (192 MiB) plus code,
+ * the young generation and request buffers, a bounded remediator peaks near 310 MiB under this
+ * load; one that keeps what it is sent crashes or passes the ceiling within a minute.
  */
 const RSS_CEILING = numberFromEnv('FUZZ_MAX_RSS_MIB', 460) * MIB;
 /** A fresh valid notification goes before every VALID_EVERY-th case. */
@@ -69,13 +70,8 @@ const STALLS_PER_WAVE = 6;
 /** A new wave of stalls starts this often, while the budget lasts. */
 const STALL_WAVE_MS = 40_000;
 
-/**
- * The V8 heap remediator gets in the shipped Deployment: Node sizes the old space to a quarter of
- * the memory it may use, doubled on 64-bit (deploy/k8s/deployment.yaml limits it to 512 MiB), so
- * 256 MiB. Without it, on a large test machine, V8 would let garbage pile up to gigabytes before
- * collecting, and the RSS would say nothing about what remediator keeps.
- */
-const CONTAINER_HEAP = '--max-old-space-size=256';
+/** The Node flags the shipped Deployment runs remediator with (its heap cap). */
+const CONTAINER_HEAP = deploymentNodeOptions().join(' ');
 
 const MAX_BODY_BYTES = defaultMaxBodyBytes();
 /** How long the server may take to cut a stalled client: its timeout plus its check interval. */
