@@ -23,7 +23,7 @@ import { IncidentRecords } from './journal/incident-records';
 import { Journal } from './journal/journal';
 import { PlanRecords } from './journal/plan-records';
 import { RemediationRecords } from './journal/remediation-records';
-import { pruneResolved } from './journal/retention';
+import { pruneResolved, retentionCheckInterval } from './journal/retention';
 import { ClientNodeKube, loadKubeConfig } from './kube/adapter';
 import { defaultNamespace, findKubeCredentials } from './kube/credentials';
 import { createLogger, type Logger } from './logger';
@@ -59,7 +59,7 @@ export interface ServeOptions {
   policyPollMs?: number;
   /** How often open incidents are checked against the escalation ladders; default 30 s. */
   escalationCheckMs?: number;
-  /** How often resolved incidents past retention are pruned; default hourly. */
+  /** How often resolved incidents past retention are pruned; default `retentionCheckInterval`. */
   retentionCheckMs?: number;
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
 }
@@ -220,7 +220,10 @@ export async function serve(
     );
   };
   prune();
-  const pruning = setInterval(prune, options.retentionCheckMs ?? 3_600_000);
+  const pruning = setInterval(
+    prune,
+    options.retentionCheckMs ?? retentionCheckInterval(config.retentionMs),
+  );
   pruning.unref();
 
   const onReload = (result: ReturnType<PolicyStore['reload']>, trigger: string): void => {

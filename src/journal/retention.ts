@@ -31,3 +31,11 @@ export async function pruneResolved(journal: Journal, cutoff: number): Promise<n
   }
   return total;
 }
+
+/**
+ * How often retention runs: a twelfth of the retention, so that the journal holds at most about
+ * 8 % more than the retention says, at least every 5 s and at most hourly.
+ */
+export function retentionCheckInterval(retentionMs: number): number {
+  return Math.min(3_600_000, Math.max(5_000, Math.round(retentionMs / 12)));
+}

@@ -4,7 +4,7 @@ import { IncidentBook } from '../../src/incidents/book';
 import { IncidentRecords } from '../../src/journal/incident-records';
 import { Journal } from '../../src/journal/journal';
 import { PlanRecords } from '../../src/journal/plan-records';
-import { pruneResolved } from '../../src/journal/retention';
+import { pruneResolved, retentionCheckInterval } from '../../src/journal/retention';
 import { createMemoryLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { defaultPolicySet } from '../../src/policies/loader';
@@ -112,5 +112,16 @@ describe('retention', () => {
     } finally {
       counting.close();
     }
+  });
+});
+
+describe('how often retention runs', () => {
+  it.each([
+    ['the default 30d: hourly', 30 * 24 * 3_600_000, 3_600_000],
+    ['6h: every 30 minutes', 6 * 3_600_000, 1_800_000],
+    ['1h: every 5 minutes', 3_600_000, 300_000],
+    ['the minimum, 1m: every 5 s', 60_000, 5_000],
+  ])('%s', (_case, retentionMs, intervalMs) => {
+    expect(retentionCheckInterval(retentionMs)).toBe(intervalMs);
   });
 });
