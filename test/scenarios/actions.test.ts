@@ -466,6 +466,12 @@ policies:
       const id = await post(server, alert(LABELS).firing());
       await incidentWhen(server, id, (v) => steps(v)[0]?.status === 'applied', 'the Job');
       const job = s.fake.list('batch/v1', 'Job', 'prod')[0];
+      const path = `/apis/batch/v1/namespaces/prod/jobs/${job.metadata.name}`;
+      const reads = () =>
+        s.fake.requests.filter((r) => r.method === 'GET' && r.path === path).length;
+      // The first outcome poll has landed, so none is on the wire while the server closes; the
+      // next would come 2 s later.
+      await waitFor(() => reads() > 0, 'the first outcome poll', 5_000);
       const started = Date.now();
       const closed = await Promise.race([
         s.stop(server).then(() => true),
@@ -474,9 +480,6 @@ policies:
       expect(closed).toBe(true);
       expect(Date.now() - started).toBeLessThan(3_000);
       // The outcome poll stopped with the server: the Job is never read again.
-      const path = `/apis/batch/v1/namespaces/prod/jobs/${job.metadata.name}`;
-      const reads = () =>
-        s.fake.requests.filter((r) => r.method === 'GET' && r.path === path).length;
       const before = reads();
       await new Promise((resolve) => setTimeout(resolve, 2_500));
       expect(reads()).toBe(before);
