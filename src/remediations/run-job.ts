@@ -311,6 +311,11 @@ export function createRunJob(deps: RunJobDeps = {}): Action {
     deps.sleep ??
     ((ms: number, signal?: AbortSignal) =>
       new Promise<void>((resolve) => {
+        // An abort that came first never fires again: do not wait the whole interval for it.
+        if (signal?.aborted === true) {
+          resolve();
+          return;
+        }
         const onAbort = (): void => {
           clearTimeout(timer);
           resolve();

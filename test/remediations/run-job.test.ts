@@ -316,6 +316,28 @@ describe('run-job', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     });
 
+    it('stops at once when remediator shuts down while a poll is on the wire', async () => {
+      const { ctx, intent, name } = await created();
+      const stopping = new AbortController();
+      const kube = new Proxy(ctx.kube, {
+        get(target, property, receiver) {
+          const value: unknown = Reflect.get(target, property, receiver);
+          if (property !== 'readJob' || typeof value !== 'function') return value;
+          return async (...args: unknown[]) => {
+            stopping.abort();
+            return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          };
+        },
+      });
+      const started = Date.now();
+      const outcome = await createRunJob({ pollIntervalMs: 60_000 }).awaitOutcome!(
+        { ...ctx, kube, signal: stopping.signal },
+        intent,
+      );
+      expect(outcome.summary).toBe(`stopped waiting for job ${name}: remediator shut down`);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    });
+
     it('reports a Job deleted before it finished', async () => {
       const { ctx, intent, name } = await created();
       fake.remove('batch/v1', 'Job', 'ns', name);
