@@ -1,4 +1,5 @@
-import { exists, startStack, type IncidentView, type Stack } from './support';
+import { type IncidentView, type Stack } from './support';
+import { stackForFile } from './support/suite';
 import {
   injected,
   postAlerts,
@@ -21,10 +22,8 @@ const NS = 'prod';
 const SLOW = 'checkout'; // HighLatency → performance-degradation: scale 3 → 6
 const DOWN = ['search', 'payments']; // HighErrorRate → service-disruption: rollback, restart, notify
 
-let stack: Stack | undefined;
-
-beforeAll(async () => {
-  stack = await startStack({
+const started = stackForFile(
+  {
     name: 'api-faults',
     policies: {
       transform: (doc) => {
@@ -36,17 +35,11 @@ beforeAll(async () => {
         if (policy !== undefined) policy.cooldown = '1s';
       },
     },
-  });
-  for (const name of [SLOW, ...DOWN]) seedDeployment(stack.kube, NS, name);
-}, 60_000);
-
-afterAll(async () => {
-  const s = stack;
-  stack = undefined;
-  if (s === undefined) return;
-  await s.stop();
-  expect(s.pids().filter((pid) => exists(pid) || exists(-pid))).toEqual([]);
-}, 60_000);
+  },
+  (s) => {
+    for (const name of [SLOW, ...DOWN]) seedDeployment(s.kube, NS, name);
+  },
+);
 
 const faultsAnswered = (s: Stack, status: number) =>
   s.kube.requests.filter((r) => r.fault && r.status === status).length;
@@ -55,7 +48,7 @@ const alertFor = (alertname: string, deployment: string) =>
   injected({ alertname, severity: 'critical', namespace: NS, deployment });
 
 it('retries through 503s and 429s within its deadline, counts them, and acts once the API recovers', async () => {
-  const s = stack!;
+  const s = started();
   const r = s.remediator;
   s.step('fake kube: every request answers 503 for 4 s, then two answer 429 (text, then Status)');
   s.kube.fault({ status: 503, until: Date.now() + 4_000 });
@@ -108,7 +101,7 @@ it('retries through 503s and 429s within its deadline, counts them, and acts onc
 }, 60_000);
 
 it('with the API down for longer than the retry deadline, the circuit opens and on-call is told once per incident', async () => {
-  const s = stack!;
+  const s = started();
   const r = s.remediator;
   const escalated = (i: IncidentView) =>
     i.timeline.some((e) => e.message.startsWith('Escalation to on-call (oncall): delivered'));

@@ -1,4 +1,5 @@
-import { exists, HEART_DISEASE_API, startStack, type IncidentView, type Stack } from './support';
+import { HEART_DISEASE_API, type IncidentView } from './support';
+import { stackForFile } from './support/suite';
 import {
   injected,
   postAlerts,
@@ -23,25 +24,13 @@ const A = HEART_DISEASE_API; // 3 → 6 replicas (factor 2)
 const B = { namespace: 'prod', name: 'recommender' };
 const HELD_MS = 8_000; // under the adapter's 10 s request timeout: no retry starts before the kill
 
-let stack: Stack | undefined;
-
-beforeAll(async () => {
-  stack = await startStack({ name: 'crash' });
-}, 60_000);
-
-afterAll(async () => {
-  const s = stack;
-  stack = undefined;
-  if (s === undefined) return;
-  await s.stop();
-  expect(s.pids().filter((pid) => exists(pid) || exists(-pid))).toEqual([]);
-}, 60_000);
+const started = stackForFile({ name: 'crash' });
 
 const scaled = (i: IncidentView) =>
   i.plans.find((p) => p.policy === 'performance-degradation')?.remediations[0];
 
 it('a step interrupted by SIGKILL is acted on exactly once after the restart', async () => {
-  const s = stack!;
+  const s = started();
   const r = s.remediator;
   seedDeployment(s.kube, B.namespace, B.name);
   s.step(`fake kube: hold the next scale PATCH of ${A.name} ${HELD_MS} ms, then apply it`);

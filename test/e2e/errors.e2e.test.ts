@@ -1,15 +1,12 @@
 import {
-  exists,
   phase,
-  phaseTimings,
   REVISION,
-  startStack,
-  step,
   type IncidentView,
   type PlanView,
   type ServiceSpec,
   type Stack,
 } from './support';
+import { stackForFile } from './support/suite';
 
 /*
  * Scenario 3, the error rate rises on two Deployments of one cluster at once → Prometheus fires
@@ -51,13 +48,7 @@ const ERROR_RATIO = 0.2; // over HighErrorRate's 5 %, under ServerErrorSurge's 5
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const HISTORY = 'remediator.dev/history';
 
-let stack: Stack | undefined;
 const incidents: Record<string, number> = {};
-
-function started(): Stack {
-  if (stack === undefined) throw new Error('the stack did not start (see beforeAll)');
-  return stack;
-}
 
 function deploymentPath(spec: ServiceSpec): string {
   return `/apis/apps/v1/namespaces/${spec.namespace}/deployments/${spec.name}`;
@@ -89,25 +80,7 @@ function replicaSet(s: Stack, spec: ServiceSpec, revision: number): any {
   return found;
 }
 
-beforeAll(async () => {
-  stack = await phase('starting the stack', () =>
-    startStack({ name: 'errors', service: RECENT, extraServices: [SETTLED] }),
-  );
-}, 60_000);
-
-afterAll(async () => {
-  const s = stack;
-  stack = undefined;
-  if (s !== undefined) {
-    await phase('stopping the stack', () => s.stop());
-    expect(s.pids().filter((pid) => exists(pid) || exists(-pid))).toEqual([]);
-  }
-  step(
-    `phases: ${phaseTimings()
-      .map((p) => `${p.name} ${(p.ms / 1000).toFixed(1)} s`)
-      .join('; ')}`,
-  );
-}, 60_000);
+const started = stackForFile({ name: 'errors', service: RECENT, extraServices: [SETTLED] });
 
 describe('high error rate, end to end: rollback after a recent rollout, restart otherwise', () => {
   it('fires HighErrorRate for both Deployments and opens one Sev2 incident for each', async () => {

@@ -1,13 +1,5 @@
-import {
-  exists,
-  HEART_DISEASE_API,
-  phase,
-  phaseTimings,
-  startStack,
-  step,
-  type IncidentView,
-  type Stack,
-} from './support';
+import { HEART_DISEASE_API, phase, type IncidentView, type Stack } from './support';
+import { stackForFile } from './support/suite';
 
 /*
  * Scenario 1, the whole chain for real: the service's p99 latency rises over 1 s → Prometheus fires
@@ -22,13 +14,7 @@ const SCALE_PATH = `/apis/apps/v1/namespaces/${namespace}/deployments/${name}/sc
 const SLOW = 1.6; // seconds: every request falls in the (1, 2.5] bucket, so p99 ≈ 2.49 s
 const FAST = 0.12;
 
-let stack: Stack | undefined;
 let incidentId: number | undefined;
-
-function started(): Stack {
-  if (stack === undefined) throw new Error('the stack did not start (see beforeAll)');
-  return stack;
-}
 
 function isLatencyIncident(i: IncidentView): boolean {
   return i.groupLabels.alertname === 'HighLatency' && i.groupLabels.deployment === name;
@@ -38,24 +24,7 @@ function scalePatches(s: Stack) {
   return s.kube.writes().filter((w) => w.method === 'PATCH' && w.path === SCALE_PATH);
 }
 
-beforeAll(async () => {
-  stack = await phase('starting the stack', () => startStack({ name: 'latency' }));
-}, 60_000);
-
-afterAll(async () => {
-  const s = stack;
-  stack = undefined;
-  if (s !== undefined) {
-    await phase('stopping the stack', () => s.stop());
-    // Nothing outlives the suite: every process started, and its process group, is gone.
-    expect(s.pids().filter((pid) => exists(pid) || exists(-pid))).toEqual([]);
-  }
-  step(
-    `phases: ${phaseTimings()
-      .map((p) => `${p.name} ${(p.ms / 1000).toFixed(1)} s`)
-      .join('; ')}`,
-  );
-}, 60_000);
+const started = stackForFile({ name: 'latency' });
 
 describe('p99 latency over 1 s, end to end', () => {
   it('fires HighLatency, which remediator scores Sev1 and answers by scaling the Deployment out within bounds', async () => {

@@ -1,14 +1,5 @@
-import {
-  exists,
-  phase,
-  phaseTimings,
-  REVISION,
-  startStack,
-  step,
-  type IncidentView,
-  type ServiceSpec,
-  type Stack,
-} from './support';
+import { phase, REVISION, type IncidentView, type ServiceSpec, type Stack } from './support';
+import { stackForFile } from './support/suite';
 
 /*
  * Scenario 2, model issues end to end: a rollout put a bad model version in place (revision 2's
@@ -37,13 +28,7 @@ const DEPLOYMENT_PATH = `/apis/apps/v1/namespaces/${namespace}/deployments/${nam
 const GOOD_ACCURACY = 0.93;
 const BAD_ACCURACY = 0.7; // under ModelAccuracyDrop's 0.85, above IncorrectPredictions' 0.6
 
-let stack: Stack | undefined;
 let incidentId: number | undefined;
-
-function started(): Stack {
-  if (stack === undefined) throw new Error('the stack did not start (see beforeAll)');
-  return stack;
-}
 
 function isModelIncident(i: IncidentView): boolean {
   return i.groupLabels.alertname === 'ModelAccuracyDrop' && i.groupLabels.deployment === name;
@@ -65,25 +50,7 @@ function modelEnv(s: Stack): { name: string; value?: string }[] {
   return model.env;
 }
 
-beforeAll(async () => {
-  stack = await phase('starting the stack', () =>
-    startStack({ name: 'model', service: SERVICE, sim: { accuracy: GOOD_ACCURACY } }),
-  );
-}, 60_000);
-
-afterAll(async () => {
-  const s = stack;
-  stack = undefined;
-  if (s !== undefined) {
-    await phase('stopping the stack', () => s.stop());
-    expect(s.pids().filter((pid) => exists(pid) || exists(-pid))).toEqual([]);
-  }
-  step(
-    `phases: ${phaseTimings()
-      .map((p) => `${p.name} ${(p.ms / 1000).toFixed(1)} s`)
-      .join('; ')}`,
-  );
-}, 60_000);
+const started = stackForFile({ name: 'model', service: SERVICE, sim: { accuracy: GOOD_ACCURACY } });
 
 describe('model accuracy drop, end to end', () => {
   it('fires ModelAccuracyDrop, which remediator answers by restoring the previous revision’s model version', async () => {

@@ -1,11 +1,5 @@
-import {
-  exists,
-  HEART_DISEASE_API,
-  sleep,
-  startStack,
-  type IncidentView,
-  type Stack,
-} from './support';
+import { HEART_DISEASE_API, sleep, type IncidentView, type Stack } from './support';
+import { stackForFile } from './support/suite';
 
 /*
  * Scenario 6: remediator is down for 30 s while three distinct alerts start firing. Alertmanager
@@ -23,19 +17,7 @@ const EXPECTED = [
   { alertname: 'HighErrorRate', policy: 'service-disruption', action: 'restart' }, // no recent rollout: rollback does not apply
 ] as const;
 
-let stack: Stack | undefined;
-
-beforeAll(async () => {
-  stack = await startStack({ name: 'outage' });
-}, 60_000);
-
-afterAll(async () => {
-  const s = stack;
-  stack = undefined;
-  if (s === undefined) return;
-  await s.stop();
-  expect(s.pids().filter((pid) => exists(pid) || exists(-pid))).toEqual([]);
-}, 60_000);
+const started = stackForFile({ name: 'outage' });
 
 const webhookFailures = (s: Stack) =>
   s.alertmanager.metric('alertmanager_notification_requests_failed_total', {
@@ -43,7 +25,7 @@ const webhookFailures = (s: Stack) =>
   });
 
 it('alerts that fire while remediator is down are all delivered, recorded and acted on once it is back', async () => {
-  const s = stack!;
+  const s = started();
   const r = s.remediator;
   expect(await webhookFailures(s)).toBe(0);
 

@@ -1,15 +1,12 @@
 import {
-  exists,
   HEART_DISEASE_API,
   phase,
-  phaseTimings,
-  startStack,
-  step,
   type IncidentView,
   type PlanView,
   type ServiceSpec,
   type Stack,
 } from './support';
+import { stackForFile } from './support/suite';
 
 /*
  * Scenario 4, repeated notifications and a partly resolved group. Alertmanager groups by
@@ -53,13 +50,7 @@ const ERROR_RATIO = 0.2;
 const REPEATS = 3;
 const GROUP_KEY = `{}:{alertname="HighErrorRate", namespace="${NAMESPACE}"}`;
 
-let stack: Stack | undefined;
 let incidentId: number | undefined;
-
-function started(): Stack {
-  if (stack === undefined) throw new Error('the stack did not start (see beforeAll)');
-  return stack;
-}
 
 function deploymentPath(name: string): string {
   return `/apis/apps/v1/namespaces/${NAMESPACE}/deployments/${name}`;
@@ -107,29 +98,11 @@ async function counters(s: Stack) {
   };
 }
 
-beforeAll(async () => {
-  stack = await phase('starting the stack', () =>
-    startStack({
-      name: 'repeats',
-      extraServices: SERVICES.slice(1),
-      alertmanager: { groupBy: ['alertname', 'namespace'] },
-    }),
-  );
-}, 60_000);
-
-afterAll(async () => {
-  const s = stack;
-  stack = undefined;
-  if (s !== undefined) {
-    await phase('stopping the stack', () => s.stop());
-    expect(s.pids().filter((pid) => exists(pid) || exists(-pid))).toEqual([]);
-  }
-  step(
-    `phases: ${phaseTimings()
-      .map((p) => `${p.name} ${(p.ms / 1000).toFixed(1)} s`)
-      .join('; ')}`,
-  );
-}, 60_000);
+const started = stackForFile({
+  name: 'repeats',
+  extraServices: SERVICES.slice(1),
+  alertmanager: { groupBy: ['alertname', 'namespace'] },
+});
 
 describe('repeated notifications and a partly resolved group, end to end', () => {
   it('answers three alert instances in one group with exactly one action each', async () => {

@@ -1,4 +1,5 @@
-import { exists, OWN_NAMESPACE, sleep, startStack, type IncidentView, type Stack } from './support';
+import { OWN_NAMESPACE, sleep, type IncidentView } from './support';
+import { stackForFile } from './support/suite';
 import {
   injected,
   postAlerts,
@@ -17,26 +18,15 @@ import {
 const NS = 'prod';
 const SERVICES = ['cart', 'catalog', 'pricing'];
 
-let stack: Stack | undefined;
-
-beforeAll(async () => {
-  stack = await startStack({ name: 'replicas', remediators: 2 });
-  for (const name of SERVICES) seedDeployment(stack.kube, NS, name, 2);
-}, 60_000);
-
-afterAll(async () => {
-  const s = stack;
-  stack = undefined;
-  if (s === undefined) return;
-  await s.stop();
-  expect(s.pids().filter((pid) => exists(pid) || exists(-pid))).toEqual([]);
-}, 60_000);
+const started = stackForFile({ name: 'replicas', remediators: 2 }, (s) => {
+  for (const name of SERVICES) seedDeployment(s.kube, NS, name, 2);
+});
 
 const scaleStep = (i: IncidentView) =>
   i.plans.find((p) => p.policy === 'performance-degradation')?.remediations[0];
 
 it('each action happens once, each incident is recorded by both replicas, humans are told once', async () => {
-  const s = stack!;
+  const s = started();
   const alerts = SERVICES.map((deployment) =>
     injected({ alertname: 'HighLatency', severity: 'critical', namespace: NS, deployment }),
   );
