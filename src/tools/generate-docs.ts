@@ -12,9 +12,9 @@
  * reasons, the complete policy) is evaluated by the code itself while rendering, so that the docs
  * say what remediator does, not what someone remembered it doing.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { runGenerator } from './generated-files';
 import type { AlertState, Incident } from '../incidents/incident';
 import { DEFAULT_SEVERITY_SPEC } from '../policies/defaults';
 import { formatProblem, loadPolicies } from '../policies/loader';
@@ -1300,17 +1300,8 @@ export function renderGeneratedFiles(): readonly {
   ];
 }
 
-function readOrUndefined(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * Writes the generated files under `root`, or with `--check` writes nothing and reports each one
- * that is missing or differs. Returns the exit code: 0, 1 (stale files) or 2 (bad arguments).
+ * Writes the generated files under `root`, or with `--check` reports each stale one (see `runGenerator`).
  */
 export function main(
   args: readonly string[],
@@ -1318,36 +1309,18 @@ export function main(
   print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
   printError: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): number {
-  const unknown = args.filter((a) => a !== '--check');
-  if (unknown.length > 0) {
-    printError(`unknown argument ${JSON.stringify(unknown[0])}; usage: generate-docs [--check]`);
-    return 2;
-  }
-  const check = args.includes('--check');
-  const stale: string[] = [];
-  let written = 0;
-  for (const { file, content } of renderGeneratedFiles()) {
-    const path = join(root, file);
-    if (readOrUndefined(path) === content) continue;
-    if (check) {
-      stale.push(file);
-      continue;
-    }
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content);
-    written += 1;
-    print(`wrote ${file}`);
-  }
-  if (stale.length === 0) {
-    if (written === 0) print('generated files are up to date');
-    return 0;
-  }
-  for (const file of stale) {
-    printError(
-      `${file} is stale: it differs from what src/ generates. Run \`npm run generate\` and commit the result.`,
-    );
-  }
-  return 1;
+  return runGenerator(
+    {
+      name: 'generate-docs',
+      what: 'generated files',
+      source: 'what src/ generates',
+      render: renderGeneratedFiles,
+    },
+    args,
+    root,
+    print,
+    printError,
+  );
 }
 
 if (require.main === module) {

@@ -13,9 +13,10 @@
  * `--check` writes nothing and exits 1 naming each stale file, for CI. The render functions are
  * pure (their inputs are passed in); only {@link readManifestInputs} and {@link main} touch files.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Document, isScalar, parse, visit } from 'yaml';
+import { runGenerator } from './generated-files';
 import type { RbacRule } from '../remediations/action';
 import { OWN_NAMESPACE_RULES, targetNamespaceRules } from '../remediations/rbac';
 
@@ -199,17 +200,8 @@ export function readManifestInputs(root: string): ManifestInputs {
   return { rulesFiles, dashboard: readFileSync(join(root, DASHBOARD_FILE), 'utf8') };
 }
 
-function readOrUndefined(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * Writes the generated manifests under `root`, or with `--check` writes nothing and reports each
- * one that is missing or differs. Returns the exit code: 0, 1 (stale files) or 2 (bad arguments).
+ * Writes the generated manifests under `root`, or with `--check` reports each stale one (see `runGenerator`).
  */
 export function main(
   args: readonly string[],
@@ -217,38 +209,18 @@ export function main(
   print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
   printError: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): number {
-  const unknown = args.filter((a) => a !== '--check');
-  if (unknown.length > 0) {
-    printError(
-      `unknown argument ${JSON.stringify(unknown[0])}; usage: generate-manifests [--check]`,
-    );
-    return 2;
-  }
-  const check = args.includes('--check');
-  const stale: string[] = [];
-  let written = 0;
-  for (const { file, content } of renderGeneratedManifests(readManifestInputs(root))) {
-    const path = join(root, file);
-    if (readOrUndefined(path) === content) continue;
-    if (check) {
-      stale.push(file);
-      continue;
-    }
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content);
-    written += 1;
-    print(`wrote ${file}`);
-  }
-  if (stale.length === 0) {
-    if (written === 0) print('generated manifests are up to date');
-    return 0;
-  }
-  for (const file of stale) {
-    printError(
-      `${file} is stale: it differs from what its sources generate. Run \`npm run generate\` and commit the result.`,
-    );
-  }
-  return 1;
+  return runGenerator(
+    {
+      name: 'generate-manifests',
+      what: 'generated manifests',
+      source: 'what its sources generate',
+      render: () => renderGeneratedManifests(readManifestInputs(root)),
+    },
+    args,
+    root,
+    print,
+    printError,
+  );
 }
 
 if (require.main === module) {
