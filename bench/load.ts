@@ -48,6 +48,19 @@ export interface LoadResult {
   readonly errors: number;
 }
 
+/** What a load run measured: its answers' latencies over `seconds`. */
+function summarise(latencies: Samples, seconds: number, errors: number): LoadResult {
+  const values = latencies.values();
+  return {
+    requests: values.length,
+    seconds,
+    rps: values.length / seconds,
+    p50Ms: percentile(values, 50),
+    p99Ms: percentile(values, 99),
+    errors,
+  };
+}
+
 const load = createRequire(__filename);
 
 /** Picks the load generator: `wrk` if installed, else autocannon if it loads, else node:http. */
@@ -319,16 +332,7 @@ async function runNodeClosedLoop(spec: LoadSpec): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: spec.connections }, loop));
   agent.destroy();
-  const seconds = (performance.now() - started) / 1000;
-  const values = latencies.values();
-  return {
-    requests: values.length,
-    seconds,
-    rps: values.length / seconds,
-    p50Ms: percentile(values, 50),
-    p99Ms: percentile(values, 99),
-    errors,
-  };
+  return summarise(latencies, (performance.now() - started) / 1000, errors);
 }
 
 export interface FixedRateSpec {
@@ -389,17 +393,7 @@ export async function fixedRate(spec: FixedRateSpec): Promise<FixedRateResult> {
   }
   await Promise.all(pending);
   agent.destroy();
-  const seconds = (performance.now() - start) / 1000;
-  const values = latencies.values();
-  return {
-    requests: values.length,
-    seconds,
-    rps: values.length / seconds,
-    p50Ms: percentile(values, 50),
-    p99Ms: percentile(values, 99),
-    errors,
-    late,
-  };
+  return { ...summarise(latencies, (performance.now() - start) / 1000, errors), late };
 }
 
 /** Sends `count` requests over `connections` connections as fast as they are answered. */
