@@ -7,8 +7,11 @@ import type { StoredRemediation } from '../journal/remediation-records';
 /** Labels that name what an incident affects (the runbook's "affected components"). */
 const COMPONENT_LABELS = ['namespace', 'service', 'deployment', 'pod', 'instance', 'job'] as const;
 
-const iso = (ms: number | undefined): string | null =>
-  ms === undefined ? null : new Date(ms).toISOString();
+function iso(ms: number): string;
+function iso(ms: number | undefined): string | null;
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
 
 /** The JSON shape of an incident in lists. */
 export function summaryView(s: IncidentSummary) {
@@ -88,6 +91,13 @@ export function incidentView(
     })),
   };
 }
+
+/** An incident as `GET /api/v1/incidents/ID` answers it; the API's clients (and tests) use these. */
+export type IncidentView = ReturnType<typeof incidentView>;
+export type IncidentSummaryView = ReturnType<typeof summaryView>;
+export type PlanView = IncidentView['plans'][number];
+export type RemediationView = PlanView['remediations'][number];
+export type TimelineEntryView = IncidentView['timeline'][number];
 
 function alertView(a: AlertState) {
   return {

@@ -170,32 +170,8 @@ export async function post(server: TestServer, body: WebhookPayload): Promise<nu
 // ---------------------------------------------------------------------------------------------
 // remediator's API
 
-export interface StepView {
-  id: number;
-  step: number;
-  action: string;
-  status: string;
-  reason: string | null;
-  summary: string | null;
-  dryRun: boolean;
-  verification: string | null;
-}
-
-export interface PlanView {
-  id: number;
-  policy: string;
-  status: string;
-  currentStep: number;
-  dryRun: boolean;
-  remediations: StepView[];
-}
-
-export interface IncidentView {
-  id: number;
-  status: string;
-  plans: PlanView[];
-  timeline: { at: string; kind: string; message: string; data?: Record<string, unknown> }[];
-}
+export type { IncidentView, PlanView, RemediationView as StepView } from '../../src/api/views';
+import type { IncidentView, RemediationView as StepView } from '../../src/api/views';
 
 export async function incident(server: TestServer, id: number): Promise<IncidentView> {
   const res = await fetch(`${server.url}/api/v1/incidents/${id}`);

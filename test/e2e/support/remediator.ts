@@ -4,75 +4,14 @@ import { step } from './log';
 import { spawnManaged, type Exit, type ManagedProcess } from './processes';
 import { GiveUp, waitFor } from './wait';
 
-/** A step (remediation) of a plan, as `GET /api/v1/incidents/ID` shows it. */
-export interface RemediationView {
-  id: number;
-  step: number;
-  action: string;
-  status: string;
-  reason: string | null;
-  summary: string | null;
-  dryRun: boolean;
-  startedAt: string | null;
-  finishedAt: string | null;
-  verifyUntil: string | null;
-  verification: string | null;
-}
-
-export interface PlanView {
-  id: number;
-  policy: string;
-  trigger: string;
-  status: string;
-  reason: string | null;
-  target: { kind: string; namespace: string; name: string } | null;
-  steps: { action: string }[];
-  /** The alert instances the plan answers (a policy plans at most once for each). */
-  alerts: { fingerprint: string; startsAt: string }[];
-  dryRun: boolean;
-  currentStep: number;
-  remediations: RemediationView[];
-}
-
-export interface TimelineEntry {
-  at: string;
-  kind: string;
-  message: string;
-  data?: Record<string, unknown>;
-}
-
-export interface IncidentView {
-  id: number;
-  groupKey: string;
-  receiver: string;
-  groupLabels: Record<string, string>;
-  status: string;
-  severity: string;
-  severityReasons: string[];
-  openedAt: string;
-  updatedAt: string;
-  resolvedAt: string | null;
-  heldOpen: boolean | null;
-  affected: Record<string, string[]>;
-  alerts: {
-    fingerprint: string;
-    startsAt: string;
-    status: string;
-    labels: Record<string, string>;
-    annotations: Record<string, string>;
-  }[];
-  plans: PlanView[];
-  timeline: TimelineEntry[];
-}
-
-export interface IncidentSummaryView {
-  id: number;
-  groupKey: string;
-  groupLabels: Record<string, string>;
-  status: string;
-  severity: string;
-  alerts: { firing: number; total: number };
-}
+export type {
+  IncidentSummaryView,
+  IncidentView,
+  PlanView,
+  RemediationView,
+  TimelineEntryView as TimelineEntry,
+} from '../../../src/api/views';
+import type { IncidentSummaryView, IncidentView } from '../../../src/api/views';
 
 export interface RemediatorOptions {
   /** The instance name (`--instance`), also the log file's name. */
