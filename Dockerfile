@@ -16,14 +16,15 @@ RUN npm run build && npm prune --omit=dev
 # Run: the same Debian and Node, without compilers; only what `remediator serve` loads.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
-  REMEDIATOR_POLICIES=/etc/remediator/policies/policies.yaml \
+  REMEDIATOR_POLICIES=/etc/remediator/policies \
   REMEDIATOR_DATA_DIR=/var/lib/remediator
 WORKDIR /app
 COPY --from=builder /src/package.json ./package.json
 COPY --from=builder /src/node_modules ./node_modules
 COPY --from=builder /src/dist ./dist
-# The shipped policies, where the Deployment mounts its ConfigMap over them.
-COPY deploy/k8s/policies.yaml /etc/remediator/policies/policies.yaml
+# The shipped policies (a directory of files loaded as one set; their tests stay out), where the
+# Deployment mounts its ConfigMap over them.
+COPY deploy/k8s/policies/ /etc/remediator/policies/
 # The journal's directory, writable by the unprivileged user (Kubernetes mounts a volume here).
 RUN mkdir -p /var/lib/remediator && chown 65532:65532 /var/lib/remediator
 USER 65532:65532

@@ -12,6 +12,7 @@ export default tseslint.config(
       'jest.config.js',
       'jest.e2e.config.js',
       'eslint.config.mjs',
+      '.dependency-cruiser.cjs',
     ],
   },
   eslint.configs.recommended,
@@ -37,7 +38,28 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts'],
+    // The console renders alert content: only as text, through Preact, never parsed as HTML.
+    files: ['src/console/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
+          message: 'Alert content is rendered as text: no dangerouslySetInnerHTML.',
+        },
+        {
+          selector: 'MemberExpression[property.name=/^(innerHTML|outerHTML)$/]',
+          message: 'Alert content is rendered as text: no innerHTML or outerHTML.',
+        },
+        {
+          selector: 'CallExpression[callee.property.name=/^(insertAdjacentHTML|write|writeln)$/]',
+          message: 'Alert content is rendered as text: no HTML strings.',
+        },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'test/**/*.tsx'],
     rules: {
       // Tests parse JSON bodies and poke at fakes; the strict unsafe-any rules only add noise there.
       '@typescript-eslint/no-unsafe-assignment': 'off',

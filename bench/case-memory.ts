@@ -22,7 +22,7 @@ import {
   type Server,
 } from './processes';
 import { formatBytes, formatNumber } from './stats';
-import { parseDuration } from '../src/config';
+import { parseDuration } from '../src/labels/durations';
 import { retentionCheckInterval } from '../src/journal/retention';
 
 const AUTH = { Authorization: `Bearer ${TOKEN}` };

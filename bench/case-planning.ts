@@ -9,7 +9,7 @@ import type { CaseSpec } from './context';
 import { dist } from './dist';
 import { bodyTemplate, render } from './payloads';
 import { formatNumber, median } from './stats';
-import type { WebhookPayload } from '../src/receivers/payload';
+import type { WebhookPayload } from '../src/alertmanager/payload';
 
 const ALERTNAMES = [
   'HighErrorRate',
@@ -62,7 +62,7 @@ export function policiesYaml(count: number): string {
 }
 
 /** 1,000 notifications of 10 firing alerts, spread over the alertnames and namespaces. */
-function notifications(groups: number, perGroup: number): WebhookPayload[] {
+export function notifications(groups: number, perGroup: number): WebhookPayload[] {
   const out: WebhookPayload[] = [];
   for (let g = 0; g < groups; g++) {
     const template = bodyTemplate({
@@ -83,7 +83,9 @@ export const planning: CaseSpec = {
   title: 'planning: 10,000 alerts against 200 policies',
   run: (ctx) => {
     const { options } = ctx;
-    const loaded = dist.loader().loadPolicies(policiesYaml(200), 'bench-policies.yaml');
+    const loaded = dist
+      .loader()
+      .loadPolicies(policiesYaml(200), 'bench-policies.yaml', dist.actions().ACTIONS);
     if (!loaded.ok) {
       throw new Error(`the generated policies do not load: ${JSON.stringify(loaded.problems[0])}`);
     }

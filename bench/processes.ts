@@ -14,6 +14,7 @@ import { deploymentNodeOptions } from '../test/support/deployment-node-options';
 export const ROOT = join(__dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'main.js');
 export const BASELINE = join(ROOT, 'bench', 'baseline.js');
+export const DURABLE_BASELINE = join(ROOT, 'bench', 'durable-baseline.js');
 
 const children = new Set<ChildProcess>();
 
@@ -159,6 +160,28 @@ export async function startBaseline(dir: string): Promise<Server> {
   const line = await waitForLine(log, 'baseline listening', child, 10_000);
   return {
     name: 'baseline',
+    url: `http://127.0.0.1:${String(line.port)}/webhook`,
+    pid: child.pid ?? 0,
+    child,
+    stop: stopper(child, exited),
+  };
+}
+
+/**
+ * The durable baseline: the bare one plus the raw body appended to a SQLite WAL journal before the
+ * 200, one transaction per event-loop turn (bench/durable-baseline.js).
+ */
+export async function startDurableBaseline(dir: string): Promise<Server> {
+  const log = join(dir, 'durable-baseline.log');
+  const fd = openSync(log, 'a');
+  const child = spawn(process.execPath, [DURABLE_BASELINE, join(dir, 'durable-baseline.db')], {
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const exited = track(child);
+  const line = await waitForLine(log, 'durable baseline listening', child, 10_000);
+  return {
+    name: 'durable baseline',
     url: `http://127.0.0.1:${String(line.port)}/webhook`,
     pid: child.pid ?? 0,
     child,

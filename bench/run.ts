@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { kubeLatency } from './case-kube';
 import { memory, soak } from './case-memory';
 import { planning } from './case-planning';
+import { replay } from './case-replay';
 import { fixedRate1000, throughputCase } from './cases-http';
 import type { CaseRow, CaseSpec, Context, Options } from './context';
 import { chooseTool, type ToolName } from './load';
@@ -28,6 +29,7 @@ export const CASES: readonly CaseSpec[] = [
   fixedRate1000,
   kubeLatency,
   planning,
+  replay,
   memory,
 ];
 

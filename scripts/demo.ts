@@ -27,6 +27,7 @@ import {
   type IncidentView,
   type Notice,
   type Stack,
+  WEBHOOK_TOKEN,
 } from '../test/e2e/support';
 import { CLI } from '../test/support/cli';
 
@@ -36,6 +37,7 @@ Walks through scenario 1 of the runbook (p99 latency over 1 s) with Prometheus, 
 simulated service, a fake Kubernetes API server and remediator, printing each hop; then stops them.
 
   --keep      keep everything running after the walkthrough, until Ctrl-C, and print the URLs
+              (the console's among them)
   --verbose   also print every line the end-to-end harness logs (stderr)
   --help      this text
 
@@ -368,6 +370,7 @@ async function keepRunning(stack: Stack, incidentId: number): Promise<void> {
     [
       '',
       'Everything keeps running until Ctrl-C:',
+      `  console       ${r}/   ${r}/incidents/${incidentId}   ${r}/status   (sign in on ${r}/controls with the webhook token: ${WEBHOOK_TOKEN})`,
       `  remediator    ${r}/api/v1/incidents   ${r}/api/v1/incidents/${incidentId}/report?format=markdown   ${r}/metrics`,
       `  Prometheus    ${stack.prometheus.url}/alerts   ${stack.prometheus.url}/graph`,
       `  Alertmanager  ${stack.alertmanager.url}/#/alerts`,
@@ -495,7 +498,7 @@ async function main(): Promise<number> {
   say(`done in ${Math.round((Date.now() - startedAt) / 1000)} s`);
   if (!values.keep) {
     process.stdout.write(
-      "\nnpm run demo -- --keep leaves it all running at the end, to look at remediator's API and /metrics, Prometheus and Alertmanager.\n",
+      "\nnpm run demo -- --keep leaves it all running at the end, to look at remediator's console, API and /metrics, Prometheus and Alertmanager.\n",
     );
   }
   return 0;

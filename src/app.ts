@@ -1,34 +1,15 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Registry } from 'prom-client';
-import { createApiApp, type ReadinessCheck } from './api/router';
-import type { IncidentBook } from './incidents/book';
-import type { Clock } from './clock';
-import type { IncidentRecords } from './journal/incident-records';
-import type { PlanRecords } from './journal/plan-records';
-import type { RemediationRecords } from './journal/remediation-records';
-import type { Escalator } from './remediations/escalation';
-import type { Executor } from './remediations/executor';
-import type { Logger } from './logger';
+import { createApiApp, type ApiDeps } from './api/router';
+import type { Projector } from './pipeline/projector';
 import type { Metrics } from './metrics';
-import type { WebhookAuthenticator } from './receivers/auth';
 import { createWebhookHandler } from './receivers/webhook';
 
 export const WEBHOOK_PATH = '/webhook';
 
-export interface AppDeps {
-  auth: WebhookAuthenticator;
+export interface AppDeps extends ApiDeps {
   maxBodyBytes: number;
-  book: IncidentBook;
-  records: IncidentRecords;
-  plans: PlanRecords;
-  remediations: RemediationRecords;
-  executor: Executor;
-  escalator: Escalator;
-  clock: Clock;
-  registry: Registry;
+  projector: Projector;
   metrics: Metrics;
-  logger: Logger;
-  readiness: () => readonly ReadinessCheck[];
 }
 
 /**
@@ -39,7 +20,7 @@ export function createApp(deps: AppDeps): RequestListener {
   const webhook = createWebhookHandler({
     auth: deps.auth,
     maxBodyBytes: deps.maxBodyBytes,
-    ingest: (payload) => deps.book.ingest(payload),
+    accept: (payload, body, source) => deps.projector.accept(payload, body, source),
     metrics: deps.metrics,
     logger: deps.logger,
   });
@@ -50,8 +31,14 @@ export function createApp(deps: AppDeps): RequestListener {
   };
 }
 
-function pathOf(url: string | undefined): string {
+/** The request target's path: origin-form (`/webhook?x`) or absolute-form (`http://host/webhook`). */
+export function pathOf(url: string | undefined): string {
   if (url === undefined) return '/';
-  const query = url.indexOf('?');
-  return query < 0 ? url : url.slice(0, query);
+  let path = url;
+  // RFC 9112 §3.2.2: a server must accept the absolute form, as proxies send it.
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(path);
+  if (authority !== null) path = path.slice(authority[0].length);
+  const end = path.search(/[?#]/);
+  path = end < 0 ? path : path.slice(0, end);
+  return path === '' ? '/' : path;
 }

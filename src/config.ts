@@ -1,15 +1,18 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors';
-import { durationMs } from './policies/compile';
-import { durationSchema } from './remediations/action';
+import { parseDuration } from './labels/durations';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import type { WebhookCredentials } from './receivers/auth';
+import type { SourceConnection } from './sources/http';
 
 /**
  * Every `remediator serve` option: its flag, its environment variable, its default. This table is
  * the single source for parsing, `--help` and the README's configuration table (a test compares).
  * Secrets have no flag (a command line is visible to every user of the host): they come from
  * environment variables or, better, from files such as a mounted Kubernetes Secret.
+ *
+ * One idea, the configuration's table and its parsing, in one file of about 520 lines: most of it
+ * is the table, which --help and the README are checked against.
  */
 export interface OptionSpec {
   readonly name: string;
@@ -44,7 +47,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     env: 'REMEDIATOR_POLICIES',
     type: 'string',
     description:
-      "Policies file (YAML). Without it the runbook's default severity rules apply and no remediation is planned.",
+      "Policies file (YAML), or a directory of them loaded as one set (every `*.yaml` but `*.test.yaml`, in name order). Without it the runbook's default severity rules apply and no remediation is planned.",
   },
   {
     name: 'dataDir',
@@ -63,6 +66,15 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     default: 'false',
     description:
       'Plan and record remediations without changing anything. Forced on when no Kubernetes credentials are found.',
+  },
+  {
+    name: 'dryRunNotify',
+    flag: 'dry-run-notify',
+    env: 'REMEDIATOR_DRY_RUN_NOTIFY',
+    type: 'boolean',
+    default: 'true',
+    description:
+      "In a dry run (the server's or a policy's), `notify` steps still send their message, marked as a dry run: a notification changes nothing in any cluster, and it shows on-call what remediator would do. `false` records them as dry runs instead (`--dry-run-notify=false`). Escalations are never sent in a dry run.",
   },
   {
     name: 'maxBodyBytes',
@@ -100,6 +112,15 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       'Remediation steps run at once, across plans and targets (one target is never acted on twice at once). Each step makes a few Kubernetes requests; lower it to spare a busy API server.',
   },
   {
+    name: 'shutdownTimeout',
+    flag: 'shutdown-timeout',
+    env: 'REMEDIATOR_SHUTDOWN_TIMEOUT',
+    type: 'string',
+    default: '10s',
+    description:
+      "On SIGTERM, no new step starts; steps already talking to the API server get this long to finish (keep it below the pod's `terminationGracePeriodSeconds`, 30 s by default). Whatever did not run stays journaled and the next start resumes it.",
+  },
+  {
     name: 'retention',
     flag: 'retention',
     env: 'REMEDIATOR_RETENTION',
@@ -123,6 +144,59 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     description:
       "This replica's name in Leases, Job names and Events. Default: the host name (the pod name in a cluster).",
+  },
+  {
+    name: 'alertmanagerUrl',
+    flag: 'alertmanager-url',
+    env: 'REMEDIATOR_ALERTMANAGER_URL',
+    type: 'string',
+    description:
+      "Alertmanager's base URL (e.g. `http://alertmanager-operated.monitoring.svc:9093`). At the end of a verify window, the plan's alerts are looked up in its API v2: an alert it no longer holds has resolved even if no resolved notification arrived, one it holds still fires. Needed by policies with `silence`. Credentials from `REMEDIATOR_ALERTMANAGER_TOKEN_FILE` or the basic-auth files, never in the URL.",
+  },
+  {
+    name: 'alertmanagerTokenFile',
+    env: 'REMEDIATOR_ALERTMANAGER_TOKEN_FILE',
+    type: 'string',
+    description:
+      'File holding a bearer token for Alertmanager (e.g. an OAuth proxy in front of it).',
+  },
+  {
+    name: 'alertmanagerUsernameFile',
+    env: 'REMEDIATOR_ALERTMANAGER_USERNAME_FILE',
+    type: 'string',
+    description: "File holding the basic-auth user name for Alertmanager's API.",
+  },
+  {
+    name: 'alertmanagerPasswordFile',
+    env: 'REMEDIATOR_ALERTMANAGER_PASSWORD_FILE',
+    type: 'string',
+    description: "File holding the basic-auth password for Alertmanager's API.",
+  },
+  {
+    name: 'prometheusUrl',
+    flag: 'prometheus-url',
+    env: 'REMEDIATOR_PROMETHEUS_URL',
+    type: 'string',
+    description:
+      "Prometheus' base URL (e.g. `http://prometheus-operated.monitoring.svc:9090`), asked the PromQL queries of steps verified by one (`verify: { query }`); without it, policies with such steps are refused. Credentials from `REMEDIATOR_PROMETHEUS_TOKEN_FILE` or the basic-auth files, never in the URL.",
+  },
+  {
+    name: 'prometheusTokenFile',
+    env: 'REMEDIATOR_PROMETHEUS_TOKEN_FILE',
+    type: 'string',
+    description: 'File holding a bearer token for Prometheus.',
+  },
+  {
+    name: 'prometheusUsernameFile',
+    env: 'REMEDIATOR_PROMETHEUS_USERNAME_FILE',
+    type: 'string',
+    description: "File holding the basic-auth user name for Prometheus' API.",
+  },
+  {
+    name: 'prometheusPasswordFile',
+    env: 'REMEDIATOR_PROMETHEUS_PASSWORD_FILE',
+    type: 'string',
+    description: "File holding the basic-auth password for Prometheus' API.",
   },
   {
     name: 'webhookToken',
@@ -172,16 +246,23 @@ export interface ServeConfig {
   readonly policiesFile?: string;
   readonly dataDir: string;
   readonly dryRun: boolean;
+  /** Whether notify steps send (marked) in a dry run. */
+  readonly dryRunNotify: boolean;
   readonly maxBodyBytes: number;
   readonly parallelSteps: number;
   readonly logLevel: LogLevel;
   readonly journalSync: 'full' | 'normal';
   readonly retentionMs: number;
+  readonly shutdownTimeoutMs: number;
   readonly namespace?: string;
   readonly instance?: string;
   readonly credentials: WebhookCredentials;
   /** Where each configured credential came from, for the start-up log (never the values). */
   readonly credentialSources: readonly string[];
+  /** Alertmanager's API, asked about alerts at verdicts and for silences. */
+  readonly alertmanager?: SourceConnection;
+  /** Prometheus' API, asked the queries of steps verified by PromQL. */
+  readonly prometheus?: SourceConnection;
 }
 
 export interface ConfigInputs {
@@ -195,8 +276,7 @@ export interface ConfigInputs {
 export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
   const flagOptions: Record<string, { type: 'string' | 'boolean' }> = {};
   for (const spec of SERVE_OPTIONS) {
-    if (spec.flag !== undefined)
-      flagOptions[spec.flag] = { type: spec.type === 'boolean' ? 'boolean' : 'string' };
+    if (spec.flag !== undefined) flagOptions[spec.flag] = { type: flagType(spec) };
   }
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -265,6 +345,13 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
       `${retention?.from ?? 'retention'}: ${JSON.stringify(retention?.value)} is not a duration of at least 1m (e.g. 7d, 720h)`,
     );
   }
+  const shutdown = raw(option('shutdownTimeout'));
+  const shutdownTimeoutMs = parseDuration(shutdown?.value ?? '');
+  if (shutdownTimeoutMs === undefined || shutdownTimeoutMs > 3_600_000) {
+    problems.push(
+      `${shutdown?.from ?? 'shutdown-timeout'}: ${JSON.stringify(shutdown?.value)} is not a duration of at most 1h (e.g. 10s, 25s)`,
+    );
+  }
   const maxBody = raw(option('maxBodyBytes'));
   const maxBodyBytes = parseByteSize(maxBody?.value ?? '');
   if (maxBodyBytes === undefined) {
@@ -313,17 +400,82 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     );
   }
 
+  /** A source's URL and its credentials, read from files only. */
+  const source = (
+    name: 'alertmanager' | 'prometheus',
+    what: string,
+  ): SourceConnection | undefined => {
+    const given = raw(option(`${name}Url`));
+    const fromFile = (
+      suffix: 'TokenFile' | 'UsernameFile' | 'PasswordFile',
+    ): string | undefined => {
+      const file = raw(option(`${name}${suffix}`));
+      if (file === undefined) return undefined;
+      try {
+        const value = inputs.readFile(file.value).trim();
+        if (value === '') problems.push(`${file.from}: ${file.value} is empty`);
+        return value;
+      } catch (err) {
+        problems.push(
+          `${file.from}: cannot read ${file.value}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
+        return undefined;
+      }
+    };
+    const token = fromFile('TokenFile');
+    const user = fromFile('UsernameFile');
+    const password = fromFile('PasswordFile');
+    const env = option(`${name}Url`).env.replace('_URL', '');
+    if (token !== undefined && (user !== undefined || password !== undefined))
+      problems.push(`${what}: give a token file or basic-auth files (${env}_*_FILE), not both`);
+    if ((user === undefined) !== (password === undefined))
+      problems.push(`${what}: basic auth needs both ${env}_USERNAME_FILE and ${env}_PASSWORD_FILE`);
+    if (given === undefined) {
+      if (token !== undefined || user !== undefined)
+        problems.push(`${what}: credentials are given but no URL (${env}_URL)`);
+      return undefined;
+    }
+    let url: URL | undefined;
+    try {
+      url = new URL(given.value);
+    } catch {
+      url = undefined;
+    }
+    if (url !== undefined && (url.username !== '' || url.password !== '')) {
+      problems.push(
+        `${given.from}: credentials do not go in the URL (a command line is visible to every user of the host): use ${env}_TOKEN_FILE or the basic-auth files`,
+      );
+      return undefined;
+    }
+    if (url === undefined || !/^https?:$/.test(url.protocol)) {
+      // Not quoted: a value that is not a URL may still hold a password.
+      problems.push(`${given.from}: not an http(s) URL such as http://host:9093`);
+      return undefined;
+    }
+    const authorization =
+      token !== undefined
+        ? `Bearer ${token}`
+        : user !== undefined && password !== undefined
+          ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+          : undefined;
+    return { url: url.toString(), ...(authorization === undefined ? {} : { authorization }) };
+  };
+  const alertmanager = source('alertmanager', 'Alertmanager');
+  const prometheus = source('prometheus', 'Prometheus');
+
   const config: ServeConfig = {
     port,
     listen: text('listen') ?? '0.0.0.0',
     ...(text('policies') === undefined ? {} : { policiesFile: text('policies') }),
     dataDir: text('dataDir') ?? './data',
     dryRun: boolean('dryRun'),
+    dryRunNotify: boolean('dryRunNotify'),
     maxBodyBytes: maxBodyBytes ?? 0,
     parallelSteps: integer('parallelSteps', 1, 1000),
     logLevel: oneOf('logLevel', LOG_LEVELS),
     journalSync: oneOf('journalSync', ['normal', 'full'] as const),
     retentionMs: retentionMs ?? 0,
+    shutdownTimeoutMs: shutdownTimeoutMs ?? 0,
     ...(text('namespace') === undefined ? {} : { namespace: text('namespace') }),
     ...(text('instance') === undefined ? {} : { instance: text('instance') }),
     credentials: {
@@ -333,16 +485,20 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
         : {}),
     },
     credentialSources: sources,
+    ...(alertmanager === undefined ? {} : { alertmanager }),
+    ...(prometheus === undefined ? {} : { prometheus }),
   };
   if (problems.length > 0)
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;
 }
 
-/** `30d`, `720h`, `1h30m` (units largest first, as in policies) → milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  if (!new RegExp(durationSchema.pattern).test(text)) return undefined;
-  return durationMs(text);
+/**
+ * A boolean that is off by default is a switch (`--dry-run`); one that is on by default takes a
+ * value, so that it can be turned off (`--dry-run-notify=false`).
+ */
+export function flagType(spec: OptionSpec): 'boolean' | 'string' {
+  return spec.type === 'boolean' && spec.default !== 'true' ? 'boolean' : 'string';
 }
 
 /** `4194304`, `512KiB`, `4MiB`, `1GiB` (also `KB`/`MB` as powers of 1000) → bytes. */

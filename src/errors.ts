@@ -28,6 +28,20 @@ export class JournalError extends RemediatorError {
   }
 }
 
+/**
+ * Too much accepted and not yet done (the notification log's backlog): the sender should come
+ * back later, which Alertmanager does for a 503. Nothing was recorded.
+ */
+export class OverloadedError extends RemediatorError {
+  constructor(
+    message: string,
+    /** When to try again, in whole seconds (the `Retry-After` of the answer). */
+    readonly retryAfterS: number,
+  ) {
+    super('overloaded', message);
+  }
+}
+
 /** The message of anything thrown, without its stack. */
 export function describeError(err: unknown): string {
   // Not `instanceof Error`: errors made by native addons (SQLite) may come from another realm.

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { KUBE_ERROR_REASONS } from './kube/errors';
-import { SKIP_CODES } from './remediations/gates';
+import { SKIP_CODES } from './skip-codes';
 
 /**
  * Every `remediator_` metric, created on one injected registry (never prom-client's global one).
@@ -34,6 +34,7 @@ export const ESCALATION_REASONS = [
   'circuit_open',
   'blast_radius',
   'interrupted',
+  'too_many_plans',
   'unresolved',
 ] as const;
 export const NOTIFICATION_RESULTS = [
@@ -65,6 +66,10 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
   }
 
   let journalSizeSource: () => number = () => 0;
+  let logBacklogSource: () => { count: number; ageSeconds: number } = () => ({
+    count: 0,
+    ageSeconds: 0,
+  });
   let openIncidentsSource: () => Readonly<Record<SeverityLabel, number>> = () => ({
     sev1: 0,
     sev2: 0,
@@ -118,6 +123,32 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
       collect() {
         const counts = openIncidentsSource();
         for (const severity of SEVERITY_LABELS) this.set({ severity }, counts[severity]);
+      },
+    }),
+    logAppended: new Counter({
+      name: 'remediator_log_appended_total',
+      help: 'Notifications appended to the notification log (each one a webhook answered 200).',
+      registers: [registry],
+    }),
+    logApplied: new Counter({
+      name: 'remediator_log_applied_total',
+      help: 'Notifications of the log folded into their incidents (repeats included).',
+      registers: [registry],
+    }),
+    logBacklog: new Gauge({
+      name: 'remediator_log_backlog',
+      help: 'Notifications accepted and not yet folded into their incidents; past a bound the webhook answers 503.',
+      registers: [registry],
+      collect() {
+        this.set(logBacklogSource().count);
+      },
+    }),
+    logBacklogAge: new Gauge({
+      name: 'remediator_log_backlog_age_seconds',
+      help: 'How long ago the oldest notification not yet folded into its incident was accepted (0 without one).',
+      registers: [registry],
+      collect() {
+        this.set(logBacklogSource().ageSeconds);
       },
     }),
     journalWriteFailures: new Counter({
@@ -294,6 +325,10 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
     },
     bindJournalSize(source: () => number): void {
       journalSizeSource = source;
+    },
+    /** Lets the projection report its backlog at scrape time. */
+    bindLogBacklog(source: () => { count: number; ageSeconds: number }): void {
+      logBacklogSource = source;
     },
     /** Lets the incident book report open incidents at scrape time, so the gauge cannot drift. */
     bindOpenIncidents(source: () => Readonly<Record<SeverityLabel, number>>): void {

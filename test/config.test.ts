@@ -22,11 +22,13 @@ describe('remediator serve configuration', () => {
       listen: '0.0.0.0',
       dataDir: './data',
       dryRun: false,
+      dryRunNotify: true,
       maxBodyBytes: 4 * 1024 * 1024,
       parallelSteps: 32,
       logLevel: 'info',
       journalSync: 'normal',
       retentionMs: 30 * 24 * 3600_000,
+      shutdownTimeoutMs: 10_000,
       credentials: {},
       credentialSources: [],
     });
@@ -57,6 +59,18 @@ describe('remediator serve configuration', () => {
       port: 9999,
       dataDir: 'here',
     });
+  });
+
+  it('turns notifications in dry runs off with --dry-run-notify=false or its variable', () => {
+    expect(parse(['--dry-run-notify=false']).dryRunNotify).toBe(false);
+    expect(parse(['--dry-run-notify', 'false']).dryRunNotify).toBe(false);
+    expect(parse([], { REMEDIATOR_DRY_RUN_NOTIFY: 'false' }).dryRunNotify).toBe(false);
+    expect(
+      parse(['--dry-run-notify=true'], { REMEDIATOR_DRY_RUN_NOTIFY: 'false' }).dryRunNotify,
+    ).toBe(true);
+    expect(() => parse(['--dry-run-notify=maybe'])).toThrow(
+      '--dry-run-notify: "maybe" is not a boolean (true or false)',
+    );
   });
 
   it('reads secrets from files, trimmed like Alertmanager does, and names only their source', () => {
@@ -113,6 +127,21 @@ describe('remediator serve configuration', () => {
     );
   });
 
+  it.each([
+    ['25s', 25_000],
+    ['0s', 0],
+    ['1m', 60_000],
+  ])('reads the shutdown timeout %s', (text, ms) => {
+    expect(parse(['--shutdown-timeout', text]).shutdownTimeoutMs).toBe(ms);
+    expect(parse([], { REMEDIATOR_SHUTDOWN_TIMEOUT: text }).shutdownTimeoutMs).toBe(ms);
+  });
+
+  it.each(['10', 'soon', '2h'])('refuses the shutdown timeout %j', (text) => {
+    expect(() => parse(['--shutdown-timeout', text])).toThrow(
+      `--shutdown-timeout: ${JSON.stringify(text)} is not a duration of at most 1h (e.g. 10s, 25s)`,
+    );
+  });
+
   it('refuses half of the basic-auth credentials', () => {
     expect(() => parse([], { REMEDIATOR_WEBHOOK_USERNAME: 'alertmanager' })).toThrow(
       'basic auth needs both a user name and a password',
@@ -140,6 +169,47 @@ describe('remediator serve configuration', () => {
     ['4 MiBs', undefined],
   ])('reads the size %j as %j bytes', (text, bytes) => {
     expect(parseByteSize(text)).toBe(bytes);
+  });
+
+  it("reads Alertmanager's and Prometheus' URLs, with credentials from files only", () => {
+    const config = parse(['--alertmanager-url', 'http://am.monitoring.svc:9093/'], {
+      REMEDIATOR_PROMETHEUS_URL: 'https://prom.example/prefix',
+      REMEDIATOR_ALERTMANAGER_TOKEN_FILE: '/run/secrets/token',
+      REMEDIATOR_PROMETHEUS_USERNAME_FILE: '/run/secrets/token',
+      REMEDIATOR_PROMETHEUS_PASSWORD_FILE: '/run/secrets/password',
+    });
+    expect(config.alertmanager).toEqual({
+      url: 'http://am.monitoring.svc:9093/',
+      authorization: 'Bearer s3cr3t',
+    });
+    expect(config.prometheus).toEqual({
+      url: 'https://prom.example/prefix',
+      authorization: `Basic ${Buffer.from('s3cr3t:pw').toString('base64')}`,
+    });
+    expect(parse([]).alertmanager).toBeUndefined();
+  });
+
+  it("refuses a source's credentials in its URL, half of them, both kinds, or without a URL", () => {
+    expect(() =>
+      parse(
+        ['--prometheus-url', 'http://user:hunter2@prom:9090', '--alertmanager-url', 'ftp://am'],
+        {
+          REMEDIATOR_ALERTMANAGER_TOKEN_FILE: '/run/secrets/token',
+          REMEDIATOR_ALERTMANAGER_PASSWORD_FILE: '/run/secrets/password',
+        },
+      ),
+    ).toThrow(
+      [
+        'invalid configuration:',
+        '  Alertmanager: give a token file or basic-auth files (REMEDIATOR_ALERTMANAGER_*_FILE), not both',
+        '  Alertmanager: basic auth needs both REMEDIATOR_ALERTMANAGER_USERNAME_FILE and REMEDIATOR_ALERTMANAGER_PASSWORD_FILE',
+        '  --alertmanager-url: not an http(s) URL such as http://host:9093',
+        '  --prometheus-url: credentials do not go in the URL (a command line is visible to every user of the host): use REMEDIATOR_PROMETHEUS_TOKEN_FILE or the basic-auth files',
+      ].join('\n'),
+    );
+    expect(() => parse([], { REMEDIATOR_PROMETHEUS_TOKEN_FILE: '/run/secrets/token' })).toThrow(
+      'Prometheus: credentials are given but no URL (REMEDIATOR_PROMETHEUS_URL)',
+    );
   });
 
   it('is documented in one README table that lists every option', () => {

@@ -1,243 +1,122 @@
-import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
-import { createMemoryLogger } from '../src/logger';
-import { fixtureText } from './support/fixtures';
-import { AUTH, startServer, tempDir } from './support/server';
+import { SERVE_OPTIONS } from '../src/config';
+import { cleanEnv, runCli, startCli } from './support/cli';
+import { fixtureHeaders, FIXTURE_NAMES, fixtureText, FIXTURE_TOKEN } from './support/fixtures';
+import { tempDir } from './support/server';
 
-const JSON_TYPE = { 'Content-Type': 'application/json' };
+describe('the remediator command', () => {
+  it('prints its usage with --help and exits 0', () => {
+    const { code, stdout } = runCli(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('remediator serve [options]');
+  });
 
-describe('remediator serve', () => {
-  let dir: ReturnType<typeof tempDir>;
-  beforeEach(() => (dir = tempDir()));
-  afterEach(() => dir.remove());
+  it('exits 2 with its usage when no command is given, or an unknown one', () => {
+    expect(runCli([]).code).toBe(2);
+    const unknown = runCli(['serv']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "serv"');
+  });
 
-  const post = (url: string, name: Parameters<typeof fixtureText>[0]) =>
-    request(url)
-      .post('/webhook')
-      .set({ ...JSON_TYPE, ...AUTH })
-      .send(fixtureText(name));
+  it('documents every serve option and its environment variable in serve --help', () => {
+    const { code, stdout } = runCli(['serve', '--help']);
+    expect(code).toBe(0);
+    for (const option of SERVE_OPTIONS) {
+      expect(stdout).toContain(option.env);
+      if (option.flag !== undefined) expect(stdout).toContain(`--${option.flag}`);
+    }
+  });
 
-  it('keeps open incidents open across a restart, and still recognises a repeat', async () => {
-    let server = await startServer({ dataDir: dir.path });
-    const first = await post(server.url, 'am-api-group-3-alerts-firing').expect(200);
-    await server.close();
+  it('refuses bad configuration with exit code 2 and the reason', () => {
+    const bad = runCli(['serve', '--prot', '1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Unknown option '--prot'");
+    const env = runCli(['serve'], cleanEnv({ REMEDIATOR_PORT: 'ninety' }));
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('REMEDIATOR_PORT: "ninety" is not an integer from 0 to 65535');
+  });
 
-    server = await startServer({ dataDir: dir.path });
+  it('serves the captured fixtures, announces dry-run mode, and stops cleanly on SIGTERM', async () => {
+    const dir = tempDir();
+    const server = await startCli(
+      ['--data-dir', dir.path, '--policies', 'deploy/k8s/policies'],
+      cleanEnv({ REMEDIATOR_WEBHOOK_TOKEN: FIXTURE_TOKEN }),
+    );
     try {
-      const repeat = await post(server.url, 'am-api-group-3-alerts-firing').expect(200);
-      expect(repeat.body).toEqual({
-        status: 'accepted',
-        incidentId: first.body.incidentId,
-        changed: false,
+      expect(server.lines[0]).toMatchObject({
+        level: 'warn',
+        message: expect.stringContaining('running in dry-run mode'),
       });
-      const open = await request(server.url).get('/api/v1/incidents?status=open').expect(200);
-      expect(open.body.incidents).toEqual([
-        expect.objectContaining({
-          id: first.body.incidentId,
-          status: 'investigating',
-          severity: 'Sev1',
-          alerts: { firing: 3, total: 3 },
-        }),
+      const answers: Record<string, unknown> = {};
+      for (const name of FIXTURE_NAMES) {
+        const headers = fixtureHeaders(name);
+        const res = await request(server.url)
+          .post('/webhook')
+          .set({ Authorization: headers.authorization!, 'Content-Type': headers['content-type']! })
+          .send(fixtureText(name));
+        answers[name] = [res.status, res.body];
+      }
+      expect(answers).toEqual({
+        'am-api-single-firing-bearer': [200, { status: 'accepted', notification: 1 }],
+        'am-api-single-resolved': [200, { status: 'accepted', notification: 2 }],
+        'am-api-group-3-alerts-firing': [200, { status: 'accepted', notification: 3 }],
+        'am-api-group-all-resolved': [200, { status: 'accepted', notification: 4 }],
+        'amtool-single-firing': [200, { status: 'accepted', notification: 5 }],
+      });
+      // The log is applied in the background: its backlog says when it is done.
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const ready = await request(server.url).get('/readyz');
+        if (String(ready.body.checks?.log?.detail).startsWith('0 ')) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const incidents = await request(server.url).get('/api/v1/incidents').expect(200);
+      expect(
+        incidents.body.incidents.map((i: { id: number; status: string; severity: string }) => [
+          i.id,
+          i.status,
+          i.severity,
+        ]),
+      ).toEqual([
+        [3, 'identified', 'Sev2'],
+        [2, 'resolved', 'Sev1'],
+        [1, 'resolved', 'Sev1'],
       ]);
-      // The resolved notice after the restart closes the incident opened before it.
-      const resolved = await post(server.url, 'am-api-group-all-resolved').expect(200);
-      expect(resolved.body).toEqual({
-        status: 'accepted',
-        incidentId: first.body.incidentId,
-        changed: true,
-      });
-      // A new incident gets a fresh id, not one reused from before the restart.
-      const other = await post(server.url, 'am-api-single-firing-bearer').expect(200);
-      expect(other.body.incidentId).toBe(first.body.incidentId + 1);
+      expect(JSON.stringify(server.lines)).not.toContain(FIXTURE_TOKEN);
     } finally {
-      await server.close();
+      expect(await server.stop('SIGTERM')).toBe(0);
+      dir.remove();
     }
+    expect(server.lines.at(-1)).toMatchObject({ message: 'remediator stopped' });
   });
 
-  it('announces dry-run mode and open webhook authentication at start-up', async () => {
-    const { logger, lines } = createMemoryLogger();
-    const server = await startServer(
-      { dataDir: dir.path, credentials: {}, credentialSources: [] },
-      { logger },
-    );
-    await server.close();
-    const messages = lines.map((l) => `${String(l.level)}: ${String(l.message)}`);
-    expect(messages).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^warn: no Kubernetes credentials found .* running in dry-run mode/),
-        expect.stringMatching(/^warn: webhook authentication is off/),
-        'info: remediator listening',
-      ]),
-    );
-    expect(lines.find((l) => l.message === 'remediator listening')).toMatchObject({
-      dryRun: true,
-      kubernetes: 'none',
-    });
-  });
-
-  it('finds credentials in KUBECONFIG and leaves dry-run off', async () => {
-    const { writeFileSync } = await import('node:fs');
-    const kubeconfig = `${dir.path}/kubeconfig`;
-    writeFileSync(
-      kubeconfig,
-      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: ops}}]\ncurrent-context: x\n',
-    );
-    const server = await startServer({ dataDir: dir.path }, { env: { KUBECONFIG: kubeconfig } });
+  it('reloads its policies on SIGHUP', async () => {
+    const dir = tempDir();
+    const file = join(dir.path, 'policies.yaml');
+    writeFileSync(file, readFileSync('deploy/k8s/policies/runbook.yaml', 'utf8'));
+    const server = await startCli(['--data-dir', join(dir.path, 'data'), '--policies', file]);
     try {
-      expect(server.dryRun).toBe(false);
-      const ready = await request(server.url).get('/readyz').expect(200);
-      expect(ready.body.checks.kubernetes).toEqual({
-        ok: true,
-        detail: 'credentials: kubeconfig, namespace ops',
-      });
+      // `policies: []` says on purpose that no policy is left (an empty file would be refused).
+      writeFileSync(file, 'severity:\n  default: 3\npolicies: []\n');
+      server.child.kill('SIGHUP');
+      const deadline = Date.now() + 10_000;
+      while (
+        !server.lines.some((l) => l.message === 'policies reloaded') &&
+        Date.now() < deadline
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(server.lines).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ message: 'reloading policies', signal: 'SIGHUP' }),
+          expect.objectContaining({ message: 'policies reloaded', policies: 0 }),
+        ]),
+      );
     } finally {
-      await server.close();
+      await server.stop();
+      dir.remove();
     }
-  });
-
-  it('reports readiness with every check, and says when dry-run mode is on', async () => {
-    const server = await startServer({ dataDir: dir.path });
-    try {
-      await request(server.url).get('/healthz').expect(200, { status: 'ok' });
-      const ready = await request(server.url).get('/readyz').expect(200);
-      expect(ready.body).toEqual({
-        status: 'ready',
-        checks: {
-          journal: { ok: true, detail: expect.stringMatching(/journal\.db$/) },
-          policies: { ok: true, detail: '(defaults) (0 policies)' },
-          kubernetes: { ok: true, detail: 'dry-run mode: no credentials found' },
-        },
-      });
-      server.journal.close();
-      const notReady = await request(server.url).get('/readyz').expect(503);
-      expect(notReady.body.checks.journal).toEqual({ ok: false, detail: 'closed' });
-    } finally {
-      await server.close();
-    }
-  });
-
-  it('refuses to start on an invalid policies file, naming file, line and path', async () => {
-    const { writeFileSync } = await import('node:fs');
-    const file = `${dir.path}/policies.yaml`;
-    writeFileSync(file, 'severity:\n  default: 7\n');
-    await expect(startServer({ dataDir: dir.path, policiesFile: file })).rejects.toThrow(
-      `${file}:2:12: severity.default: must be <= 4`,
-    );
-  });
-});
-
-describe('the read API', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let server: Awaited<ReturnType<typeof startServer>>;
-  beforeAll(async () => {
-    dir = tempDir();
-    server = await startServer({ dataDir: dir.path });
-    const post = (name: Parameters<typeof fixtureText>[0]) =>
-      request(server.url)
-        .post('/webhook')
-        .set({ ...JSON_TYPE, ...AUTH })
-        .send(fixtureText(name))
-        .expect(200);
-    await post('am-api-single-firing-bearer'); // 1: HighLatency, Sev1
-    await post('am-api-single-resolved'); //       1 resolved
-    await post('am-api-group-3-alerts-firing'); // 2: HighErrorRate x3, Sev1
-    await post('amtool-single-firing'); //         3: ModelAccuracyDrop, Sev2
-  });
-  afterAll(async () => {
-    await server.close();
-    dir.remove();
-  });
-
-  it('lists incidents newest first', async () => {
-    const res = await request(server.url).get('/api/v1/incidents').expect(200);
-    expect(res.body.incidents.map((i: { id: number }) => i.id)).toEqual([3, 2, 1]);
-  });
-
-  it.each([
-    ['status=open', [3, 2]],
-    ['status=resolved', [1]],
-    ['severity=2', [3]],
-    ['severity=Sev1', [2, 1]],
-    ['status=open&severity=sev1', [2]],
-    ['limit=1', [3]],
-    ['limit=2&before=3', [2, 1]],
-  ])('filters by %s', async (query, ids) => {
-    const res = await request(server.url).get(`/api/v1/incidents?${query}`).expect(200);
-    expect(res.body.incidents.map((i: { id: number }) => i.id)).toEqual(ids);
-  });
-
-  it('gives the next page cursor when a page is full', async () => {
-    const res = await request(server.url).get('/api/v1/incidents?limit=2').expect(200);
-    expect(res.body.next).toBe('before=2');
-  });
-
-  it.each(['status=closed', 'severity=5', 'limit=0', 'limit=abc', 'before=-1'])(
-    'rejects the query %s with a JSON 400',
-    async (query) => {
-      const res = await request(server.url).get(`/api/v1/incidents?${query}`).expect(400);
-      expect(res.body).toMatchObject({ error: 'invalid_query' });
-    },
-  );
-
-  it('shows one incident with its alerts, severity reasons and timeline', async () => {
-    const res = await request(server.url).get('/api/v1/incidents/1').expect(200);
-    expect(res.body).toMatchObject({
-      id: 1,
-      status: 'resolved',
-      severity: 'Sev1',
-      severityReasons: ['HighLatency: alertname="HighLatency" → Sev1'],
-      affected: {
-        namespace: ['prod'],
-        deployment: ['heart-disease-api'],
-        service: ['heart-disease-api'],
-      },
-      alerts: [
-        { fingerprint: '2c73220912164df8', status: 'resolved', startsAt: '2026-11-27T13:56:01Z' },
-      ],
-    });
-    expect(res.body.timeline.map((e: { kind: string }) => e.kind)).toEqual([
-      'opened',
-      'alerts_firing',
-      'severity',
-      'alerts_resolved',
-      'status',
-    ]);
-    expect(res.body.durationSeconds).toEqual(expect.any(Number));
-  });
-
-  it.each(['999', 'abc', '0'])('answers 404 in JSON for incident %s', async (id) => {
-    const res = await request(server.url).get(`/api/v1/incidents/${id}`).expect(404);
-    expect(res.body).toMatchObject({ error: 'not_found' });
-  });
-
-  it('answers 405 in JSON for writes to the read API', async () => {
-    const res = await request(server.url).delete('/api/v1/incidents/1').expect(405);
-    expect(res.body).toMatchObject({ error: 'method_not_allowed' });
-    expect(res.headers.allow).toBe('GET, HEAD, PATCH');
-  });
-
-  it('exports open incidents by severity, every series present', async () => {
-    const text = (await request(server.url).get('/metrics').expect(200)).text;
-    expect(text).toMatch(/remediator_incidents_open\{severity="sev1"\} 1/);
-    expect(text).toMatch(/remediator_incidents_open\{severity="sev2"\} 1/);
-    expect(text).toMatch(/remediator_incidents_open\{severity="sev4"\} 0/);
-    expect(text).toMatch(/remediator_incidents_opened_total\{severity="sev1"\} 2/);
-    expect(text).toMatch(/remediator_incidents_resolved_total\{severity="sev1"\} 1/);
-  });
-
-  it('exports metrics, process metrics included, that promtool check metrics finds nothing wrong with', async () => {
-    const other = tempDir();
-    const withProcess = await startServer({ dataDir: other.path }, { processMetrics: true });
-    const text = (await request(withProcess.url).get('/metrics').expect(200)).text;
-    await withProcess.close();
-    other.remove();
-    expect(text).toContain('process_cpu_seconds_total');
-    let promtool: string;
-    try {
-      promtool = execFileSync('which', ['promtool']).toString().trim();
-    } catch {
-      throw new Error('promtool is not installed: apt-get install prometheus (.ci/run does)');
-    }
-    expect(execFileSync(promtool, ['check', 'metrics'], { input: text }).toString()).toBe('');
   });
 });

@@ -1,18 +1,39 @@
+/**
+ * api/: the HTTP surface besides the webhook: health, metrics, and the JSON API for incidents,
+ * reports and pause/resume. Reads journal records and writes through the incident store and the
+ * executor; imports every stage before it.
+ */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock';
-import type { IncidentBook } from '../incidents/book';
-import { INCIDENT_STATUSES, transition, type IncidentStatus } from '../incidents/incident';
+import type { IncidentStore } from '../journal/incident-store';
+import {
+  INCIDENT_STATUSES,
+  transition,
+  type Incident,
+  type IncidentStatus,
+} from '../incidents/incident';
 import type { PlanRecords } from '../journal/plan-records';
 import type { RemediationRecords } from '../journal/remediation-records';
 import type { Escalator } from '../remediations/escalation';
-import type { Executor } from '../remediations/executor';
+import type { Executor } from '../remediations/executor/executor';
 import type { WebhookAuthenticator } from '../receivers/auth';
 import type { Severity } from '../incidents/severity';
 import type { IncidentFilter, IncidentRecords } from '../journal/incident-records';
 import type { Logger } from '../logger';
-import { renderReportMarkdown, reportData } from '../incidents/report';
-import { incidentView, summaryView } from './views';
+import { renderReportMarkdown, reportData } from '../notify/report';
+import type { PolicySet } from '../policies/policy';
+import { consoleRoutes, securityHeaders } from './console';
+import type { LiveEvents } from './events';
+import { route } from './http';
+import { policyRoutes, type PolicySource } from './policy-routes';
+import { actorOfRequest, sessionRoutes, writeGuard, type Sessions } from './sessions';
+import { statusRoute } from './status-route';
+import { describeSummaries } from './summaries';
+import { incidentView } from './views';
+import type { ReportView } from './wire';
+
+export { WRITES_NEED_CREDENTIALS } from './sessions';
 
 /** One readiness check: `/readyz` is 200 only when every check is ok. */
 export interface ReadinessCheck {
@@ -27,9 +48,15 @@ export interface ApiDeps {
   remediations: RemediationRecords;
   executor: Executor;
   escalator: Escalator;
-  book: IncidentBook;
-  /** API writes take the webhook's credentials. */
+  store: IncidentStore;
+  /** API writes take the webhook's credentials, or a console session made with them. */
   auth: WebhookAuthenticator;
+  sessions: Sessions;
+  events: LiveEvents;
+  /** The policies in force (the policies file's store). */
+  policies: PolicySource;
+  /** Where the built front end is (dist/console). */
+  consoleDir: string;
   clock: Clock;
   registry: Registry;
   logger: Logger;
@@ -45,6 +72,9 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.use(securityHeaders);
+  const requireAuth = writeGuard(deps.auth, deps.sessions);
+  const paused = () => deps.executor.isPaused;
 
   route(app, '/healthz').get((_req, res) => {
     res.json({ status: 'ok' });
@@ -73,54 +103,43 @@ export function createApiApp(deps: ApiDeps): express.Express {
     const incidents = deps.records.list(filter);
     const last = incidents.at(-1);
     res.json({
-      incidents: incidents.map(summaryView),
+      incidents: describeSummaries({ ...deps, paused }, incidents),
       ...(incidents.length === filter.limit && last ? { next: `before=${last.id}` } : {}),
     });
   });
 
-  route(app, '/api/v1/incidents/:id', ['GET', 'HEAD', 'PATCH']).get((req, res) => {
-    const id = Number(req.params.id);
+  // Every route with an incident id answers 404 for one that does not exist, before anything else.
+  app.param('id', (req, res, next, value: string) => {
+    const id = Number(value);
     const incident = Number.isSafeInteger(id) && id > 0 ? deps.records.get(id) : undefined;
     if (incident === undefined) {
-      res
-        .status(404)
-        .json({ error: 'not_found', message: `no incident ${JSON.stringify(req.params.id)}` });
+      res.status(404).json({ error: 'not_found', message: `no incident ${JSON.stringify(value)}` });
       return;
     }
-    res.json(
-      incidentView(
-        incident,
-        deps.records.timeline(id),
-        deps.plans.forIncident(id),
-        deps.remediations.forIncident(id),
-      ),
+    (res.locals as IncidentLocals).incident = incident;
+    next();
+  });
+  const fullView = (incident: Incident) =>
+    incidentView(
+      incident,
+      deps.records.timeline(incident.id),
+      deps.plans.forIncident(incident.id),
+      deps.remediations.forIncident(incident.id),
+      deps.executor.isPaused,
     );
+
+  route(app, '/api/v1/incidents/:id', ['GET', 'HEAD', 'PATCH']).get((_req, res) => {
+    const incident = incidentOf(res);
+    res.json(fullView(incident));
   });
 
-  const requireAuth = (req: Request, res: Response, next: NextFunction): void => {
-    const result = deps.auth.check(req.headers.authorization);
-    if (result.ok) {
-      next();
-      return;
-    }
-    res.setHeader('WWW-Authenticate', deps.auth.challenge);
-    res.status(401).json({ error: 'unauthorized', message: result.message });
-  };
-
   route(app, '/api/v1/incidents/:id/report').get((req, res) => {
-    const id = Number(req.params.id);
-    const incident = Number.isSafeInteger(id) && id > 0 ? deps.records.get(id) : undefined;
-    if (incident === undefined) {
-      res
-        .status(404)
-        .json({ error: 'not_found', message: `no incident ${JSON.stringify(req.params.id)}` });
-      return;
-    }
+    const incident = incidentOf(res);
     const report = reportData({
       incident,
-      timeline: deps.records.timeline(id),
-      plans: deps.plans.forIncident(id),
-      remediations: deps.remediations.forIncident(id),
+      timeline: deps.records.timeline(incident.id),
+      plans: deps.plans.forIncident(incident.id),
+      remediations: deps.remediations.forIncident(incident.id),
       now: deps.clock.now().getTime(),
     });
     const format =
@@ -131,7 +150,8 @@ export function createApiApp(deps: ApiDeps): express.Express {
     if (format === 'markdown') {
       res.type('text/markdown; charset=utf-8').send(renderReportMarkdown(report));
     } else if (format === 'json') {
-      res.json(report);
+      const json: ReportView = report;
+      res.json(json);
     } else {
       res.status(400).json({ error: 'invalid_query', message: 'format must be json or markdown' });
     }
@@ -143,36 +163,23 @@ export function createApiApp(deps: ApiDeps): express.Express {
     requireAuth,
     express.json({ limit: '64kb' }),
     async (req, res) => {
-      const id = Number(req.params.id);
-      const incident = Number.isSafeInteger(id) && id > 0 ? deps.records.get(id) : undefined;
-      if (incident === undefined) {
-        res
-          .status(404)
-          .json({ error: 'not_found', message: `no incident ${JSON.stringify(req.params.id)}` });
-        return;
-      }
+      const incident = incidentOf(res);
       const edit = parseNarrative(req.body);
       if (typeof edit === 'string') {
         res.status(400).json({ error: 'invalid_body', message: edit });
         return;
       }
       const now = deps.clock.now().getTime();
-      const updated = await deps.book.update(incident, (current) => ({
+      const updated = await deps.store.update(incident, (current) => ({
         incident: { ...current, ...edit.set, updatedAt: now },
         timeline: Object.entries(edit.set).map(([field, value]) => ({
           at: now,
           kind: 'narrative',
           message: `${field === 'rootCause' ? 'Root cause' : 'Prevention'} recorded: ${value}`,
+          data: { by: actorOfRequest(res) },
         })),
       }));
-      res.json(
-        incidentView(
-          updated,
-          deps.records.timeline(id),
-          deps.plans.forIncident(id),
-          deps.remediations.forIncident(id),
-        ),
-      );
+      res.json(fullView(updated));
     },
   );
 
@@ -180,16 +187,11 @@ export function createApiApp(deps: ApiDeps): express.Express {
     requireAuth,
     express.json({ limit: '16kb' }),
     async (req, res) => {
-      const id = Number(req.params.id);
-      const incident = Number.isSafeInteger(id) && id > 0 ? deps.records.get(id) : undefined;
-      if (incident === undefined) {
-        res
-          .status(404)
-          .json({ error: 'not_found', message: `no incident ${JSON.stringify(req.params.id)}` });
-        return;
-      }
+      const incident = incidentOf(res);
       if (incident.status === 'resolved') {
-        res.status(409).json({ error: 'conflict', message: `incident ${id} is already resolved` });
+        res
+          .status(409)
+          .json({ error: 'conflict', message: `incident ${incident.id} is already resolved` });
         return;
       }
       const body = (req.body ?? {}) as { reason?: unknown };
@@ -197,20 +199,17 @@ export function createApiApp(deps: ApiDeps): express.Express {
         typeof body.reason === 'string' && body.reason.trim() !== ''
           ? body.reason.trim().slice(0, 500)
           : 'resolved by a human';
-      const resolved = await deps.book.update(incident, (current) => {
+      const by = actorOfRequest(res);
+      const resolved = await deps.store.update(incident, (current) => {
         const moved = transition(current, 'resolved', reason, deps.clock.now().getTime());
-        return { incident: moved.incident, timeline: [moved.entry] };
+        return {
+          incident: moved.incident,
+          timeline: [{ ...moved.entry, data: { ...moved.entry.data, by } }],
+        };
       });
-      deps.logger.info('incident resolved by hand', { incident: id, reason });
+      deps.logger.info('incident resolved by hand', { incident: incident.id, reason, by });
       void deps.escalator.announceResolution(resolved);
-      res.json(
-        incidentView(
-          resolved,
-          deps.records.timeline(id),
-          deps.plans.forIncident(id),
-          deps.remediations.forIncident(id),
-        ),
-      );
+      res.json(fullView(resolved));
     },
   );
 
@@ -218,14 +217,22 @@ export function createApiApp(deps: ApiDeps): express.Express {
     .get((_req, res) => {
       res.json({ paused: deps.executor.isPaused });
     })
-    .post(requireAuth, async (req, res) => {
-      await deps.executor.setPaused(true, req.socket.remoteAddress ?? 'unknown');
+    .post(requireAuth, async (_req, res) => {
+      await deps.executor.setPaused(true, actorOfRequest(res));
       res.json({ paused: true });
     });
-  route(app, '/api/v1/resume', ['POST']).post(requireAuth, async (req, res) => {
-    await deps.executor.setPaused(false, req.socket.remoteAddress ?? 'unknown');
+  route(app, '/api/v1/resume', ['POST']).post(requireAuth, async (_req, res) => {
+    await deps.executor.setPaused(false, actorOfRequest(res));
     res.json({ paused: false });
   });
+
+  route(app, '/api/v1/events', ['GET']).get((req, res) => {
+    deps.events.connect(req, res);
+  });
+  sessionRoutes(app, deps);
+  policyRoutes(app, deps);
+  statusRoute(app, { ...deps, policies: (): PolicySet => deps.policies.policies });
+  consoleRoutes(app, deps.consoleDir);
 
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });
@@ -244,20 +251,13 @@ export function createApiApp(deps: ApiDeps): express.Express {
   return app;
 }
 
-/** A route whose other methods get a JSON 405 naming the allowed ones. */
-function route(app: express.Express, path: string, allowed: readonly string[] = ['GET', 'HEAD']) {
-  const r = app.route(path);
-  r.all((req, res, next) => {
-    if (allowed.includes(req.method)) {
-      next();
-      return;
-    }
-    res.setHeader('Allow', allowed.join(', '));
-    res
-      .status(405)
-      .json({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}` });
-  });
-  return r;
+/** What the `:id` parameter handler leaves for the route. */
+interface IncidentLocals {
+  incident: Incident;
+}
+
+function incidentOf(res: Response): Incident {
+  return (res.locals as IncidentLocals).incident;
 }
 
 const MAX_LIMIT = 500;

@@ -1,3 +1,8 @@
+/**
+ * cli/: the offline commands (`check`, `test`, `plan`, `report`): files in, text or JSON out, no
+ * server and no cluster. They run the same code as `serve` (the policy language, `decide`, the
+ * report) with the action catalogue from remediations/actions.
+ */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Where a command writes: results to `out`, errors to `err` (stdout and stderr in the binary). */

@@ -1,13 +1,13 @@
-import { durationMs } from '../policies/compile';
 import { formatProblem } from '../policies/loader';
 import { simulate, type SimulatedNotification } from '../policies/simulate';
 import { readPolicyFile } from '../policies/store';
-import { durationSchema } from '../remediations/action';
+import { ACTIONS } from '../remediations/actions/index';
+import { durationMs, durationSchema, formatDuration } from '../labels/durations';
 import { EXIT, parseCommandLine, usageError, type CommandIo } from './command';
-import { formatDuration, simulationStepJson } from './plan-view';
+import { simulationStepJson } from '../policies/plan-view';
 import { readPayloadFile } from './test-file';
 
-export const PLAN_USAGE = `Usage: remediator plan --policies FILE [--interval DURATION] PAYLOAD.json...
+export const PLAN_USAGE = `Usage: remediator plan --policies FILE [--interval DURATION] [--dry-run] PAYLOAD.json...
 
 Shows what remediator would decide for Alertmanager webhook payloads, without touching a cluster:
 the payloads are fed, in order, as successive notifications through the same pure decisions the
@@ -16,6 +16,8 @@ server makes (incident, severity, policies, plan), and the result is printed as 
 Options:
   --policies FILE        the policies file (required)
   --interval DURATION    time between two notifications, e.g. 30s [default: 0s]
+  --dry-run              plan as a server in dry-run mode would (--dry-run, or no Kubernetes
+                         credentials): every plan's "dryRun" is then true, as it will run
 
 Output (stdout): {"policies": FILE, "notifications": [{"payload": FILE, "at": "0s", "groupKey",
 "changed", "incident": {"id", "status", "severity", "severityReasons", "heldOpen"}, "plan": [{"policy",
@@ -30,7 +32,7 @@ export function planCommand(argv: readonly string[], io: CommandIo): number {
   const args = parseCommandLine(
     'plan',
     argv,
-    { policies: { type: 'string' }, interval: { type: 'string' } },
+    { policies: { type: 'string' }, interval: { type: 'string' }, 'dry-run': { type: 'boolean' } },
     io,
   );
   if (args === undefined) return EXIT.usage;
@@ -50,7 +52,7 @@ export function planCommand(argv: readonly string[], io: CommandIo): number {
   }
   const step = durationMs(interval);
 
-  const policies = readPolicyFile(policiesFile);
+  const policies = readPolicyFile(policiesFile, ACTIONS);
   if (!policies.ok) {
     io.err(
       `remediator plan: ${policiesFile} is invalid:\n${policies.problems.map((p) => `${formatProblem(p)}\n`).join('')}`,
@@ -69,7 +71,9 @@ export function planCommand(argv: readonly string[], io: CommandIo): number {
     return EXIT.failed;
   }
 
-  const steps = simulate(policies.policySet, notifications);
+  const steps = simulate(policies.policySet, notifications, {
+    dryRun: args.values['dry-run'] === true,
+  });
   const output = {
     policies: policiesFile,
     notifications: steps.map((s, i) => ({

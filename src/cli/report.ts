@@ -1,5 +1,5 @@
 import { JournalError } from '../errors';
-import { renderReportMarkdown, reportData } from '../incidents/report';
+import { renderReportMarkdown, reportData } from '../notify/report';
 import { IncidentRecords } from '../journal/incident-records';
 import { Journal } from '../journal/journal';
 import { PlanRecords } from '../journal/plan-records';

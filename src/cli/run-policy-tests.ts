@@ -1,7 +1,8 @@
 import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
 import type { PlanEntry, PlanSkip } from '../policies/planner';
 import { simulate, type SimulationStep } from '../policies/simulate';
-import { formatDuration, targetText } from './plan-view';
+import { formatDuration } from '../labels/durations';
+import { targetText } from '../policies/plan-view';
 import {
   type Expectation,
   type PlanExpectation,
@@ -71,10 +72,28 @@ export function formatResults(testFile: TestFile, results: readonly TestResult[]
       );
     }
   }
-  for (const policy of untestedPolicies(testFile)) {
-    lines.push(`  note: no expectation names policy "${policy}" in a plan or a skip`);
-  }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The policies that no expectation names, in words, over every test file of one run: several
+ * files may test one set of policies (a directory: a test file per pack), so a policy counts as
+ * tested when any file of the run that loads the same set names it.
+ */
+export function untestedNotes(testFiles: readonly TestFile[]): string[] {
+  const bySet = new Map<string, TestFile[]>();
+  for (const f of testFiles) {
+    bySet.set(f.policySet.source, [...(bySet.get(f.policySet.source) ?? []), f]);
+  }
+  return [...bySet].flatMap(([source, files]) => {
+    const untested = files
+      .map((f) => new Set(untestedPolicies(f)))
+      .reduce((all, next) => new Set([...all].filter((p) => next.has(p))));
+    return [...untested].map(
+      (policy) =>
+        `note: no expectation of ${files.map((f) => f.file).join(', ')} names policy "${policy}" of ${source} in a plan or a skip`,
+    );
+  });
 }
 
 function checkExpectation(e: Expectation, step: SimulationStep): string[] {

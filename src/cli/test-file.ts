@@ -1,18 +1,17 @@
-import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FromSchema } from 'json-schema-to-ts';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { INCIDENT_STATUSES } from '../incidents/incident';
-import { formatPath, durationMs, type PathSegment } from '../policies/compile';
+import { formatPath, type PathSegment } from '../policies/compile';
+import { durationMs, durationSchema, formatDuration } from '../labels/durations';
 import { PATTERN_MESSAGES, type PolicyProblem } from '../policies/loader';
-import type { PlanSkipCode } from '../policies/planner';
+import { PLAN_SKIP_CODES } from '../skip-codes';
 import type { PolicySet } from '../policies/policy';
 import type { SimulatedNotification } from '../policies/simulate';
 import { readPolicyFile } from '../policies/store';
-import { checkWebhookPayload, type WebhookPayload } from '../receivers/payload';
-import { durationSchema } from '../remediations/action';
-import { ACTION_NAMES } from '../remediations/index';
+import { checkWebhookPayload, type WebhookPayload } from '../alertmanager/payload';
+import { ACTIONS } from '../remediations/actions/index';
 import {
   buildPayload,
   formatGoTime,
@@ -21,9 +20,10 @@ import {
   groupLabelsOf,
   labelsFingerprint,
   type ShorthandAlert,
-} from './alertmanager-payload';
-import { formatDuration } from './plan-view';
-import { parseYamlFile, readTextFile } from '../policies/yaml-document';
+} from '../alertmanager/build';
+import { parseYamlFile, readTextFile, yamlFileValidator } from '../policies/yaml-document';
+
+const ACTION_NAMES = ACTIONS.map((a) => a.name);
 
 /*
  * The policy unit test file of `remediator test`, like `promtool test rules`' files: notifications
@@ -31,10 +31,6 @@ import { parseYamlFile, readTextFile } from '../policies/yaml-document';
  * expected severity, status and plan out. One JSON Schema validates it (unknown keys rejected);
  * what the schema cannot see (files, group membership, policy names) is checked after it.
  */
-
-const SKIP_CODES = ['severity_below_minimum', 'template_missing_value'] as const;
-// Fails to compile when the planner gains a skip code this schema does not know.
-const _everySkipCode: PlanSkipCode extends (typeof SKIP_CODES)[number] ? true : never = true;
 
 const LABEL_NAME = '^[a-zA-Z_][a-zA-Z0-9_]*$';
 const GROUP_BY_ITEM = '^([a-zA-Z_][a-zA-Z0-9_]*|\\.\\.\\.)$';
@@ -63,7 +59,7 @@ const alertSchema = {
   properties: {
     labels: labelsSchema,
     annotations: annotationsSchema,
-    status: { enum: ['firing', 'resolved'], default: 'firing' },
+    status: { enum: ['firing', 'resolved'], default: 'firing', description: "The alert's status." },
     startsAt: {
       type: 'string',
       format: 'date-time',
@@ -76,7 +72,7 @@ const alertSchema = {
       description:
         'Resolved alerts only. Default: the time of the notification where it first appeared resolved.',
     },
-    generatorURL: { type: 'string' },
+    generatorURL: { type: 'string', description: 'The link back to the rule in Prometheus.' },
   },
 } as const;
 
@@ -91,7 +87,13 @@ const notificationSchema = {
       description:
         "Offset from the test's start; default: that of the previous notification (0s for the first).",
     },
-    alerts: { type: 'array', minItems: 1, items: alertSchema },
+    alerts: {
+      type: 'array',
+      minItems: 1,
+      items: alertSchema,
+      description:
+        "The notification's alerts in shorthand, all of one Alertmanager group (under `groupBy`); fingerprints, the group key and the payload around them are computed as Alertmanager does.",
+    },
     truncatedAlerts: {
       type: 'integer',
       minimum: 0,
@@ -109,12 +111,17 @@ const planExpectationSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['policy'],
+  description: 'One plan entry: the keys given must all hold; the keys left out are not checked.',
   properties: {
-    policy: { type: 'string', minLength: 1 },
-    trigger: { enum: ['firing', 'resolved'] },
+    policy: { type: 'string', minLength: 1, description: 'The policy that planned it.' },
+    trigger: {
+      enum: ['firing', 'resolved'],
+      description: 'Whether alerts that started firing or that resolved made the plan.',
+    },
     target: {
       type: ['string', 'null'],
-      description: '`Deployment prod/heart-disease-api`, or null for a policy without target.',
+      description:
+        'As `remediator plan` shows it: `Deployment prod/heart-disease-api`; for a target found through a pod or an HPA (which planning cannot read), `Deployment that owns pod prod/web-7d9f-abcde` or `Deployment scaled by HPA prod/web`; null for a policy without target.',
     },
     steps: { type: 'array', items: { enum: ACTION_NAMES }, description: 'The actions, in order.' },
     params: {
@@ -123,14 +130,21 @@ const planExpectationSchema = {
       additionalProperties: { type: 'object' },
       description: 'By action: a subset of the rendered params of the first step with that action.',
     },
-    dryRun: { type: 'boolean' },
-    autoResolve: { type: 'boolean' },
+    dryRun: {
+      type: 'boolean',
+      description: "The policy's `dryRun` (tests plan as a server that is not in dry-run mode).",
+    },
+    autoResolve: { type: 'boolean', description: "The policy's `autoResolve`." },
     alerts: {
       type: 'integer',
       minimum: 1,
       description: 'How many alert instances the entry answers.',
     },
-    alertnames: { type: 'array', items: { type: 'string' } },
+    alertnames: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'The alert names of those instances, in any order.',
+    },
   },
 } as const;
 
@@ -138,18 +152,23 @@ const skipExpectationSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['policy'],
+  description: 'One policy that matched but did not act: the keys given must all hold.',
   properties: {
-    policy: { type: 'string', minLength: 1 },
-    trigger: { enum: ['firing', 'resolved'] },
-    code: { enum: SKIP_CODES },
+    policy: { type: 'string', minLength: 1, description: 'The policy that was skipped.' },
+    trigger: {
+      enum: ['firing', 'resolved'],
+      description: 'Whether alerts that started firing or that resolved were skipped.',
+    },
+    code: { enum: PLAN_SKIP_CODES, description: 'Why, as a skip code (see docs/policies.md).' },
     reason: { type: 'string', description: 'A substring of the reason.' },
-    alerts: { type: 'integer', minimum: 1 },
+    alerts: { type: 'integer', minimum: 1, description: 'How many alert instances were skipped.' },
   },
 } as const;
 
 const expectationSchema = {
   type: 'object',
   additionalProperties: false,
+  description: 'What must hold after one notification: only the keys given are checked.',
   properties: {
     after: {
       type: 'integer',
@@ -165,14 +184,21 @@ const expectationSchema = {
       minimum: 1,
       description: 'The incident id (1 for the first incident of the test).',
     },
-    severity: { enum: [...SEVERITY_NAMES, 1, 2, 3, 4] },
+    severity: {
+      enum: [...SEVERITY_NAMES, 1, 2, 3, 4],
+      description: "The incident's severity: `Sev2` or `2`.",
+    },
     severityReasons: {
       type: 'array',
       items: { type: 'string' },
       description: 'Each must be a substring of one of the severity reasons.',
     },
-    status: { enum: INCIDENT_STATUSES },
-    heldOpen: { type: 'boolean' },
+    status: { enum: INCIDENT_STATUSES, description: "The incident's status." },
+    heldOpen: {
+      type: 'boolean',
+      description:
+        'Whether a policy with `autoResolve: false` holds the incident open for a human.',
+    },
     plan: {
       type: 'array',
       items: planExpectationSchema,
@@ -197,9 +223,25 @@ const testSchema = {
   additionalProperties: false,
   required: ['name', 'notifications', 'expect'],
   properties: {
-    name: { type: 'string', minLength: 1 },
-    notifications: { type: 'array', minItems: 1, items: notificationSchema },
-    expect: { type: 'array', minItems: 1, items: expectationSchema },
+    name: {
+      type: 'string',
+      minLength: 1,
+      description: 'Unique in the file; printed with PASS or FAIL.',
+    },
+    notifications: {
+      type: 'array',
+      minItems: 1,
+      items: notificationSchema,
+      description:
+        'What Alertmanager sends, in order: each is decided on as the server would, with the incident each earlier one left.',
+    },
+    expect: {
+      type: 'array',
+      minItems: 1,
+      items: expectationSchema,
+      description:
+        'What must hold after a notification (by default the last): only the keys given are checked.',
+    },
   },
 } as const;
 
@@ -223,15 +265,28 @@ export const testFileSchema = {
       default: DEFAULT_GROUP_BY,
       description: "Alertmanager's `group_by` for the shorthand alerts (`[...]` for all labels).",
     },
-    receiver: { type: 'string', default: 'remediator' },
-    externalURL: { type: 'string', default: 'http://alertmanager:9093' },
+    receiver: {
+      type: 'string',
+      default: 'remediator',
+      description: "The payloads' `receiver`: the Alertmanager receiver that sends to remediator.",
+    },
+    externalURL: {
+      type: 'string',
+      default: 'http://alertmanager:9093',
+      description: "The payloads' `externalURL`: Alertmanager's own address.",
+    },
     start: {
       type: 'string',
       format: 'date-time',
       default: '2026-01-01T00:00:00Z',
       description: 'The time every test starts at.',
     },
-    tests: { type: 'array', minItems: 1, items: testSchema },
+    tests: {
+      type: 'array',
+      minItems: 1,
+      items: testSchema,
+      description: 'The tests; each starts from no incident at `start`.',
+    },
   },
 } as const;
 
@@ -262,7 +317,7 @@ export interface TestFile {
   readonly tests: readonly PolicyTest[];
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
+const ajv = yamlFileValidator();
 addFormats(ajv, ['date-time']);
 const validateTestFile = ajv.compile(testFileSchema);
 
@@ -288,11 +343,13 @@ export function loadTestFile(
   });
   if (!parsed.ok) return parsed;
   const { document } = parsed;
+  // What the schema refused cannot be read as a test: its problems come alone.
+  if (document.problems.length > 0) return { ok: false, problems: [...document.problems] };
   const spec = document.value as TestFileSpec;
   const relative = (path: string): string => (isAbsolute(path) ? path : join(dirname(file), path));
 
   const policiesFile = relative(spec.policies);
-  const policies = readPolicyFile(policiesFile);
+  const policies = readPolicyFile(policiesFile, ACTIONS);
   if (!policies.ok) {
     const unreadable =
       policies.problems.length === 1 && policies.problems[0]?.message.startsWith('cannot read');

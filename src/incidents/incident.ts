@@ -1,4 +1,10 @@
-import type { WebhookAlert, WebhookPayload } from '../receivers/payload';
+/**
+ * incidents/: pure decisions about incidents. `applyNotification` folds a notification into its
+ * group's incident (alert instances by fingerprint and startsAt, resolution), `scoreSeverity`
+ * (severity.ts) scores it with its reasons, `transition` moves it through the runbook's statuses.
+ * Imports only alertmanager/ and labels/; no I/O, no clock (time comes in as an argument).
+ */
+import type { WebhookAlert, WebhookPayload } from '../alertmanager/payload';
 import { formatSeverity, scoreSeverity, type Severity, type SeverityConfig } from './severity';
 
 /** The runbook's incident statuses, in the order an incident normally moves through them. */
@@ -67,6 +73,11 @@ export interface Incident {
   readonly rootCause?: string;
   /** What a human decided so that it does not happen again. */
   readonly prevention?: string;
+  /**
+   * The sending Alertmanager's `externalURL`, as its notifications last gave it (unchecked: the
+   * console validates it before it links to it).
+   */
+  readonly externalURL?: string;
 }
 
 export const TIMELINE_KINDS = [
@@ -104,6 +115,12 @@ export interface NotificationInput {
   readonly now: number;
   /** Id for the incident this notification would open. */
   readonly nextId: number;
+  /**
+   * More alerts of the same notification follow (a large one is applied in slices, see
+   * `notificationSlices`): the incident must not resolve on this slice, whose alerts are not
+   * all the notification says.
+   */
+  readonly more?: boolean;
 }
 
 /** Fingerprints listed in a timeline entry's data; the count is always exact. */
@@ -121,15 +138,16 @@ const LISTED_FINGERPRINTS = 20;
  */
 export function applyNotification(input: NotificationInput): IncidentChange | undefined {
   const { current, payload, now } = input;
+  const more = input.more === true;
   if (current !== undefined && current.status !== 'resolved') {
-    return foldInto(current, payload, input.severity, now, false);
+    return foldInto(current, payload, input.severity, now, false, more);
   }
   const unseen = payload.alerts.filter((a) => current?.alerts.get(alertKey(a)) === undefined);
   if (unseen.length === 0) return undefined;
   const opensEpisode = current === undefined || unseen.some((a) => a.status === 'firing');
   if (!opensEpisode) {
     // Late resolved notices for instances this group's last episode never saw: they belong to it.
-    return foldInto(current, payload, input.severity, now, false);
+    return foldInto(current, payload, input.severity, now, false, more);
   }
   const opened: Incident = {
     id: input.nextId,
@@ -142,9 +160,48 @@ export function applyNotification(input: NotificationInput): IncidentChange | un
     openedAt: now,
     updatedAt: now,
     alerts: new Map(),
+    ...(payload.externalURL === '' ? {} : { externalURL: payload.externalURL }),
   };
   const fresh: WebhookPayload = { ...payload, alerts: unseen };
-  return foldInto(opened, fresh, input.severity, now, true);
+  return foldInto(opened, fresh, input.severity, now, true, more);
+}
+
+/**
+ * A notification cut into slices of at most `size` alerts, for a caller that applies (and
+ * journals) a large one a slice at a time, passing `more` for every slice but the last. Applied
+ * in order, the slices leave the incident as the whole notification would, but for the
+ * timeline's steps (an entry per slice):
+ * - a notification that opens a new episode over a resolved incident keeps only the alerts that
+ *   episode has not seen, as `applyNotification` does, so that later slices do not count
+ *   alerts of the old episode into the new one;
+ * - when the notification opens an incident, its firing alerts come first, so the first slice
+ *   opens it as the whole would; otherwise its resolved alerts come first: the firing alerts at
+ *   each slice are then a subset of those at the end, so severity, which only rises while an
+ *   incident is open, rises no higher than the whole notification would raise it;
+ * - no slice but the last may resolve the incident (`more`).
+ */
+export function notificationSlices(
+  current: Incident | undefined,
+  payload: WebhookPayload,
+  size: number,
+): WebhookPayload[] {
+  if (payload.alerts.length <= size) return [payload];
+  let alerts = payload.alerts;
+  let opens = current === undefined;
+  if (current?.status === 'resolved') {
+    const unseen = alerts.filter((a) => current.alerts.get(alertKey(a)) === undefined);
+    if (unseen.some((a) => a.status === 'firing')) {
+      alerts = unseen;
+      opens = true;
+    }
+  }
+  const firing = alerts.filter((a) => a.status === 'firing');
+  const resolved = alerts.filter((a) => a.status !== 'firing');
+  const ordered = opens ? [...firing, ...resolved] : [...resolved, ...firing];
+  const slices: WebhookPayload[] = [];
+  for (let i = 0; i < ordered.length; i += size)
+    slices.push({ ...payload, alerts: ordered.slice(i, i + size) });
+  return slices;
 }
 
 function foldInto(
@@ -153,6 +210,7 @@ function foldInto(
   config: SeverityConfig,
   now: number,
   opening: boolean,
+  more: boolean,
 ): IncidentChange | undefined {
   // Copied on the first change only: a repeat (the common case) allocates nothing.
   let copy: Map<string, AlertState> | undefined;
@@ -171,8 +229,13 @@ function foldInto(
     if (known === undefined && next.status === 'firing') newlyFiring.push(next);
     if (next.status === 'resolved' && known?.status !== 'resolved') newlyResolved.push(next);
   }
-  if (copy === undefined) return undefined;
-  const alerts = copy;
+  // Alerts Alertmanager left out, or later slices of this notification, may still fire.
+  const hidden = (payload.truncatedAlerts > 0 && payload.status === 'firing') || more;
+  // A notification that changes no alert still settles an incident whose alerts have all
+  // resolved when nothing is hidden any more: the last slice of a large notification whose
+  // earlier slices resolved them (or its resend, after a crash between two slices).
+  if (copy === undefined && (hidden || !allResolvedButOpen(incident))) return undefined;
+  const alerts = copy ?? incident.alerts;
 
   const timeline: TimelineEntry[] = [];
   if (opening) {
@@ -209,7 +272,6 @@ function foldInto(
     severityReasons = score.reasons;
   }
 
-  const hidden = payload.truncatedAlerts > 0 && payload.status === 'firing';
   if (status !== 'resolved' && firing.length === 0 && !hidden && incident.holdOpen !== undefined) {
     timeline.push({
       at: now,
@@ -235,6 +297,8 @@ function foldInto(
     updatedAt: now,
     alerts,
     ...(resolvedAt === undefined ? {} : { resolvedAt }),
+    // Kept up to date with the change a notification brings anyway: a new URL alone is no change.
+    ...(payload.externalURL === '' ? {} : { externalURL: payload.externalURL }),
   };
   return {
     incident: next,
@@ -244,6 +308,14 @@ function foldInto(
     newlyResolved,
     timeline,
   };
+}
+
+/** Open, not held open for a human, and every alert it knows resolved. */
+function allResolvedButOpen(incident: Incident): boolean {
+  if (incident.status === 'resolved' || incident.holdOpen !== undefined) return false;
+  if (incident.alerts.size === 0) return false;
+  for (const alert of incident.alerts.values()) if (alert.status === 'firing') return false;
+  return true;
 }
 
 /** The instance's next state, or `known` itself when the notification changes nothing about it. */

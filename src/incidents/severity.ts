@@ -1,5 +1,5 @@
-import { matchesLabels, type Matcher } from '../policies/matchers';
-import { evaluateNumericCondition, type NumericCondition } from '../policies/numeric';
+import { matchesLabels, type Matcher } from '../labels/matchers';
+import { evaluateNumericCondition, type NumericCondition } from '../labels/numeric';
 
 /** Sev1 (critical) … Sev4 (low), as the runbook defines them. A lower number is more severe. */
 export type Severity = 1 | 2 | 3 | 4;
@@ -7,6 +7,16 @@ export const SEVERITIES: readonly Severity[] = [1, 2, 3, 4];
 
 export function formatSeverity(level: Severity): `Sev${Severity}` {
   return `Sev${level}`;
+}
+
+/**
+ * A level as a policies file writes it, `2`, `Sev2` or `sev2`, as a Severity; undefined for
+ * anything else.
+ */
+export function parseSeverity(written: number | string): Severity | undefined {
+  const n = typeof written === 'number' ? written : /^[Ss]ev([1-4])$/.exec(written)?.[1];
+  const level = Number(n);
+  return SEVERITIES.find((s) => s === level);
 }
 
 /** One compiled `severity.rules[]` entry: every matcher and the value condition must hold. */
@@ -18,8 +28,16 @@ export interface SeverityRule {
 
 export interface SeverityConfig {
   readonly rules: readonly SeverityRule[];
-  /** "Multiple alerts firing": at least `atLeast` firing alerts raise the incident to `level`. */
-  readonly multipleAlerts?: { readonly atLeast: number; readonly level: Severity };
+  /**
+   * "Multiple alerts firing": at least `atLeast` firing alerts that are each `minAlertSeverity`
+   * or more severe on their own raise the incident to `level` (three `severity="info"` alerts are
+   * not an emergency).
+   */
+  readonly multipleAlerts?: {
+    readonly atLeast: number;
+    readonly level: Severity;
+    readonly minAlertSeverity: Severity;
+  };
   readonly default: Severity;
 }
 
@@ -37,9 +55,21 @@ export interface SeverityScore {
 const MAX_REASONS = 5;
 
 /**
+ * Each alert's own score, kept while the alert and the configuration live: alert states are
+ * immutable and carried from one version of an incident to the next, and an incident is scored
+ * again at every change. A large notification is applied in slices (incident.ts), each scoring
+ * every firing alert of the incident: matching each against every rule again made the slices
+ * cost the square of the group's size.
+ */
+const scoresByConfig = new WeakMap<
+  SeverityConfig,
+  WeakMap<AlertFacts, { level: Severity; reason: string }>
+>();
+
+/**
  * Scores an incident from its firing alerts: each alert gets the most severe level of the rules it
  * satisfies (or the default), the incident gets the most severe level of its alerts and of the
- * multiple-alerts rule. Pure; the reasons name the rules that decided the level.
+ * multiple-alerts rule (which counts only the alerts severe enough on their own). Pure; the reasons name the rules that decided the level.
  */
 export function scoreSeverity(
   firing: readonly AlertFacts[],
@@ -60,15 +90,20 @@ export function scoreSeverity(
     if (at < level) level = at;
   };
 
-  for (const alert of firing) {
-    const scored = scoreAlert(alert, config);
-    addReason(scored.level, scored.reason);
-  }
   const multiple = config.multipleAlerts;
-  if (multiple !== undefined && firing.length >= multiple.atLeast) {
+  let counted = 0;
+  let scores = scoresByConfig.get(config);
+  if (scores === undefined) scoresByConfig.set(config, (scores = new WeakMap()));
+  for (const alert of firing) {
+    let scored = scores.get(alert);
+    if (scored === undefined) scores.set(alert, (scored = scoreAlert(alert, config)));
+    addReason(scored.level, scored.reason);
+    if (multiple !== undefined && scored.level <= multiple.minAlertSeverity) counted++;
+  }
+  if (multiple !== undefined && counted >= multiple.atLeast) {
     addReason(
       multiple.level,
-      `${firing.length} alerts firing (at least ${multiple.atLeast}) → ${formatSeverity(multiple.level)}`,
+      `${counted} alerts firing at ${formatSeverity(multiple.minAlertSeverity)} or worse (at least ${multiple.atLeast}) → ${formatSeverity(multiple.level)}`,
     );
   }
 

@@ -23,6 +23,7 @@ interface IncidentRow {
   hold_open: string | null;
   root_cause: string | null;
   prevention: string | null;
+  external_url: string | null;
 }
 
 interface AlertRow {
@@ -58,6 +59,8 @@ export interface IncidentSummary {
   readonly resolvedAt?: number;
   readonly alertsFiring: number;
   readonly alertsTotal: number;
+  /** Why it stays open for a human (`autoResolve: false`), if it does. */
+  readonly holdOpen?: string;
 }
 
 export interface IncidentFilter {
@@ -73,28 +76,58 @@ export interface StoredTimelineEntry extends TimelineEntry {
   readonly id: number;
 }
 
-/** The incidents, alerts and timeline tables: every statement prepared once. */
+type SummaryRow = IncidentRow & { alerts_firing: number; alerts_total: number };
+
+const SELECT_SUMMARY = `SELECT i.*,
+    (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id AND a.status = 'firing') AS alerts_firing,
+    (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id) AS alerts_total
+  FROM incidents i`;
+
+function summaryOf(row: SummaryRow): IncidentSummary {
+  return {
+    id: row.id,
+    groupKey: row.group_key,
+    groupLabels: JSON.parse(row.group_labels) as Record<string, string>,
+    status: row.status,
+    severity: row.severity,
+    openedAt: row.opened_at,
+    updatedAt: row.updated_at,
+    ...(row.resolved_at === null ? {} : { resolvedAt: row.resolved_at }),
+    alertsFiring: row.alerts_firing,
+    alertsTotal: row.alerts_total,
+    ...(row.hold_open === null ? {} : { holdOpen: row.hold_open }),
+  };
+}
+
+/** The incidents, alerts and timeline tables: every statement prepared once (lists excepted). */
 export class IncidentRecords {
   private readonly upsertIncident;
   private readonly upsertAlert;
   private readonly insertTimeline;
   private readonly selectIncident;
+  private readonly selectGroupKey;
   private readonly selectLatestForGroup;
   private readonly selectAlerts;
   private readonly selectTimeline;
   private readonly selectMaxId;
   private readonly selectOpenCounts;
+  private readonly selectSummary;
+  private readonly selectLabelValues;
+  private readonly selectEscalated;
 
   constructor(private readonly db: SqliteDatabase) {
     this.upsertIncident = db.prepare(`
       INSERT INTO incidents (id, group_key, receiver, group_labels, status, severity, severity_reasons,
-                             opened_at, updated_at, resolved_at, hold_open, root_cause, prevention)
+                             opened_at, updated_at, resolved_at, hold_open, root_cause, prevention,
+                             external_url)
       VALUES (@id, @group_key, @receiver, @group_labels, @status, @severity, @severity_reasons,
-              @opened_at, @updated_at, @resolved_at, @hold_open, @root_cause, @prevention)
+              @opened_at, @updated_at, @resolved_at, @hold_open, @root_cause, @prevention,
+              @external_url)
       ON CONFLICT (id) DO UPDATE SET status = excluded.status, severity = excluded.severity,
         severity_reasons = excluded.severity_reasons, updated_at = excluded.updated_at,
         resolved_at = excluded.resolved_at, hold_open = excluded.hold_open,
-        root_cause = excluded.root_cause, prevention = excluded.prevention`);
+        root_cause = excluded.root_cause, prevention = excluded.prevention,
+        external_url = excluded.external_url`);
     this.upsertAlert = db.prepare(`
       INSERT INTO alerts (incident_id, fingerprint, starts_at, status, labels, annotations, ends_at,
                           generator_url, first_seen_at, updated_at, resolved_at)
@@ -107,6 +140,9 @@ export class IncidentRecords {
       'INSERT INTO timeline (incident_id, at, kind, message, data) VALUES (?, ?, ?, ?, ?)',
     );
     this.selectIncident = db.prepare<[number], IncidentRow>('SELECT * FROM incidents WHERE id = ?');
+    this.selectGroupKey = db.prepare<[number], { group_key: string }>(
+      'SELECT group_key FROM incidents WHERE id = ?',
+    );
     this.selectLatestForGroup = db.prepare<[string], IncidentRow>(
       'SELECT * FROM incidents WHERE group_key = ? ORDER BY id DESC LIMIT 1',
     );
@@ -121,6 +157,21 @@ export class IncidentRecords {
     );
     this.selectOpenCounts = db.prepare<[], { severity: Severity; n: number }>(
       'SELECT severity, count(*) AS n FROM incidents WHERE resolved_at IS NULL GROUP BY severity',
+    );
+    this.selectSummary = db.prepare<[number], SummaryRow>(`${SELECT_SUMMARY} WHERE i.id = ?`);
+    this.selectLabelValues = db.prepare<
+      [{ ids: string; labels: string }],
+      { id: number; name: string; value: string }
+    >(
+      `SELECT DISTINCT a.incident_id AS id, l.key AS name, l.value AS value
+         FROM alerts a, json_each(a.labels) l
+        WHERE a.incident_id IN (SELECT value FROM json_each(@ids))
+          AND l.key IN (SELECT value FROM json_each(@labels)) AND l.type = 'text'
+        ORDER BY a.incident_id, l.key, l.value`,
+    );
+    this.selectEscalated = db.prepare<[string], { id: number }>(
+      `SELECT DISTINCT incident_id AS id FROM timeline
+        WHERE incident_id IN (SELECT value FROM json_each(?)) AND kind = 'escalated'`,
     );
   }
 
@@ -146,6 +197,7 @@ export class IncidentRecords {
       hold_open: incident.holdOpen ?? null,
       root_cause: incident.rootCause ?? null,
       prevention: incident.prevention ?? null,
+      external_url: incident.externalURL ?? null,
     });
   }
 
@@ -189,6 +241,11 @@ export class IncidentRecords {
     return row && this.hydrate(row);
   }
 
+  /** The incident's Alertmanager group, read without its alerts. */
+  groupKeyOf(id: number): string | undefined {
+    return this.selectGroupKey.get(id)?.group_key;
+  }
+
   latestForGroup(groupKey: string): Incident | undefined {
     const row = this.selectLatestForGroup.get(groupKey);
     return row && this.hydrate(row);
@@ -221,27 +278,49 @@ export class IncidentRecords {
       params.push(filter.before);
     }
     params.push(filter.limit);
-    const rows = this.db
-      .prepare<(string | number)[], IncidentRow & { alerts_firing: number; alerts_total: number }>(
-        `SELECT i.*,
-           (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id AND a.status = 'firing') AS alerts_firing,
-           (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id) AS alerts_total
-         FROM incidents i ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    return this.db
+      .prepare<(string | number)[], SummaryRow>(
+        `${SELECT_SUMMARY} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY i.id DESC LIMIT ?`,
       )
-      .all(...params);
-    return rows.map((row) => ({
-      id: row.id,
-      groupKey: row.group_key,
-      groupLabels: JSON.parse(row.group_labels) as Record<string, string>,
-      status: row.status,
-      severity: row.severity,
-      openedAt: row.opened_at,
-      updatedAt: row.updated_at,
-      ...(row.resolved_at === null ? {} : { resolvedAt: row.resolved_at }),
-      alertsFiring: row.alerts_firing,
-      alertsTotal: row.alerts_total,
-    }));
+      .all(...params)
+      .map(summaryOf);
+  }
+
+  /** One incident as lists show it; undefined when it does not exist (any more). */
+  summary(id: number): IncidentSummary | undefined {
+    const row = this.selectSummary.get(id);
+    return row && summaryOf(row);
+  }
+
+  /**
+   * The values the alerts of each incident give these labels, sorted, at most `perLabel` each:
+   * what lists show as its components, read without loading every alert.
+   */
+  labelValues(
+    ids: readonly number[],
+    labels: readonly string[],
+    perLabel: number,
+  ): Map<number, Record<string, string[]>> {
+    const out = new Map<number, Record<string, string[]>>();
+    if (ids.length === 0 || labels.length === 0) return out;
+    const rows = this.selectLabelValues.all({
+      ids: JSON.stringify(ids),
+      labels: JSON.stringify(labels),
+    });
+    for (const row of rows) {
+      const components = out.get(row.id) ?? {};
+      const values = (components[row.name] ??= []);
+      if (values.length < perLabel) values.push(row.value);
+      out.set(row.id, components);
+    }
+    return out;
+  }
+
+  /** Which of these incidents automation handed to humans (an `escalated` timeline entry). */
+  escalated(ids: readonly number[]): Set<number> {
+    if (ids.length === 0) return new Set();
+    return new Set(this.selectEscalated.all(JSON.stringify(ids)).map((r) => r.id));
   }
 
   private hydrate(row: IncidentRow): Incident {
@@ -274,6 +353,7 @@ export class IncidentRecords {
       ...(row.hold_open === null ? {} : { holdOpen: row.hold_open }),
       ...(row.root_cause === null ? {} : { rootCause: row.root_cause }),
       ...(row.prevention === null ? {} : { prevention: row.prevention }),
+      ...(row.external_url === null ? {} : { externalURL: row.external_url }),
       alerts,
     };
   }

@@ -1,4 +1,10 @@
-import { mkdirSync, statSync } from 'node:fs';
+/**
+ * journal/: what remediator keeps. The SQLite database under --data-dir (this file: open,
+ * migrations, group commit), its records (incidents, plans, remediation steps), the incident store
+ * that caches each group's latest incident, and retention. Imports incidents/ and policies/ for
+ * the types it stores.
+ */
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describeError, JournalError } from '../errors';
@@ -40,6 +46,9 @@ export class Journal {
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private closed = false;
+  /** The last commit's failure, until a commit succeeds again: `/readyz` reports it. */
+  private failure: JournalError | undefined;
+  private lastProbe = 0;
 
   private constructor(
     path: string,
@@ -55,7 +64,8 @@ export class Journal {
     const path = join(options.dataDir, 'journal.db');
     let db: SqliteDatabase;
     try {
-      mkdirSync(options.dataDir, { recursive: true });
+      mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+      restrictFiles(path);
       db = new Database(path);
       // Pages freed by retention go back to the file system (incremental vacuum), which can
       // only be chosen before the first table exists.
@@ -105,6 +115,29 @@ export class Journal {
   }
 
   /**
+   * Why the journal cannot take writes now (closed, or its last commit failed), else undefined.
+   * After a failure it tries a small committed write of its own, at most once a second, so that
+   * readiness comes back when the disk does even if nothing else writes (a pod that is not ready
+   * gets no webhooks, which would otherwise be the only writes to tell).
+   */
+  checkWritable(now = Date.now()): string | undefined {
+    if (!this.isOpen) return 'closed';
+    if (this.failure === undefined || now - this.lastProbe < 1000) return this.failure?.message;
+    this.lastProbe = now;
+    try {
+      this.db
+        .prepare(
+          "INSERT INTO settings (key, value, updated_at) VALUES ('journal_probe', '', ?) ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at",
+        )
+        .run(now);
+      this.failure = undefined;
+    } catch (err) {
+      this.failure = asJournalError(err);
+    }
+    return this.failure?.message;
+  }
+
+  /**
    * Runs `work` (synchronous statements) in the next group commit. Resolves with its result once
    * committed; rejects if it threw or the commit failed. `onFailure` runs synchronously on failure,
    * before any other code, so in-memory state derived from the write can be rolled back in time.
@@ -149,23 +182,33 @@ export class Journal {
       })();
     } catch (err) {
       this.options.onCommitFailure?.(err);
-      const failure = new JournalError(`journal commit failed: ${describeError(err)}`, {
-        cause: err,
-      });
+      const failure = asJournalError(err);
+      this.failure = failure;
       for (const item of batch) item.onFailure?.();
       for (const item of batch) item.reject(failure);
       return;
     }
     this.options.onCommit?.((performance.now() - started) / 1000);
+    let failed: JournalError | undefined;
     batch.forEach((item, i) => {
       const outcome = outcomes[i];
       if (outcome?.ok) {
         item.resolve(outcome.value);
+        return;
+      }
+      item.onFailure?.();
+      const err = outcome?.err ?? new JournalError('journal write was not run');
+      // A piece the database refused (read-only file, I/O error) is the journal failing, not the
+      // caller: it is reported as such (the webhook answers 503, /readyz turns not ready).
+      if (isUnavailable(err)) {
+        this.options.onCommitFailure?.(err);
+        failed = asJournalError(err);
+        item.reject(failed);
       } else {
-        item.onFailure?.();
-        item.reject(outcome?.err ?? new JournalError('journal write was not run'));
+        item.reject(err);
       }
     });
+    this.failure = failed;
   }
 
   /** Bytes on disk: the database and its write-ahead log. */
@@ -188,6 +231,41 @@ export class Journal {
     this.closed = true;
     this.db.close();
   }
+}
+
+/**
+ * The journal holds alert contents and what was done about them: readable by remediator alone.
+ * Its directory is created 0700 (above); the database file is created 0600 before SQLite opens
+ * it, and SQLite gives its -wal and -shm files the database file's mode. Files left by an older
+ * version are tightened too.
+ */
+function restrictFiles(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+/**
+ * SQLite's codes for a database that cannot take the write (read-only file, full disk, I/O, lock,
+ * corruption), as opposed to a statement that broke a constraint, which is the caller's error.
+ */
+const UNAVAILABLE =
+  /^SQLITE_(READONLY|IOERR|FULL|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PERM|NOMEM|PROTOCOL)/;
+
+function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && UNAVAILABLE.test(code);
+}
+
+function asJournalError(err: unknown): JournalError {
+  return err instanceof JournalError
+    ? err
+    : new JournalError(`journal commit failed: ${describeError(err)}`, { cause: err });
 }
 
 function migrate(db: SqliteDatabase): void {

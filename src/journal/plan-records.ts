@@ -4,9 +4,11 @@ import type {
   PlanEntry,
   PlanSkip,
   RenderedStep,
+  PlannedTarget,
   RenderedTarget,
   Trigger,
 } from '../policies/planner';
+import type { SilenceConfig } from '../policies/policy';
 import type { SqliteDatabase } from './journal';
 
 /**
@@ -24,21 +26,10 @@ export const PLAN_STATUSES = [
 ] as const;
 export type PlanStatus = (typeof PLAN_STATUSES)[number];
 
-/** A plan as stored: an entry or a skip, with its id. */
-export interface StoredPlan {
+/** A plan as stored: an entry or a skip, with its id and where it stands. */
+export interface StoredPlan extends Omit<PlanEntry, 'alertnames'> {
   readonly id: number;
-  readonly incidentId: number;
-  readonly policy: string;
-  readonly trigger: Trigger;
   readonly status: PlanStatus;
-  readonly reason: string;
-  readonly alerts: readonly AlertRef[];
-  readonly target?: RenderedTarget;
-  readonly steps: readonly RenderedStep[];
-  readonly dryRun: boolean;
-  readonly autoResolve: boolean;
-  readonly cooldownMs: number;
-  readonly budget: { readonly max: number; readonly perMs: number };
   readonly currentStep: number;
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -65,6 +56,7 @@ interface Gates {
   autoResolve: boolean;
   cooldownMs: number;
   budget: { max: number; perMs: number };
+  silence?: SilenceConfig;
 }
 
 /** The plans and plan_alerts tables. */
@@ -74,8 +66,9 @@ export class PlanRecords {
   private readonly selectPlanned;
   private readonly selectForIncident;
   private readonly selectOne;
-  private readonly selectUnfinished;
+  private readonly selectByStatus;
   private readonly updateStatus;
+  private readonly updateTarget;
 
   constructor(db: SqliteDatabase) {
     this.insertPlan = db.prepare(`
@@ -92,12 +85,13 @@ export class PlanRecords {
       'SELECT * FROM plans WHERE incident_id = ? ORDER BY id',
     );
     this.selectOne = db.prepare<[number], PlanRow>('SELECT * FROM plans WHERE id = ?');
-    this.selectUnfinished = db.prepare<[], PlanRow>(
-      "SELECT * FROM plans WHERE status IN ('planned', 'running') ORDER BY id",
+    this.selectByStatus = db.prepare<[PlanStatus, number, number], PlanRow>(
+      'SELECT * FROM plans WHERE status = ? AND id > ? ORDER BY id LIMIT ?',
     );
     this.updateStatus = db.prepare(
       'UPDATE plans SET status = ?, current_step = ?, updated_at = ? WHERE id = ?',
     );
+    this.updateTarget = db.prepare('UPDATE plans SET target = ?, updated_at = ? WHERE id = ?');
   }
 
   isPlanned(policy: string, alert: AlertRef, trigger: Trigger): boolean {
@@ -132,9 +126,18 @@ export class PlanRecords {
     return row && fromRow(row);
   }
 
-  /** Plans a restart must pick up again: not started, or between steps. */
-  unfinished(): StoredPlan[] {
-    return this.selectUnfinished.all().map(fromRow);
+  /**
+   * A page of the plans in `status` (`planned`: not started; `running`: between or in steps),
+   * oldest first, after the plan `afterId`: a journal may hold thousands, and reading them at
+   * once took the memory a restart needed.
+   */
+  withStatus(status: 'planned' | 'running', afterId: number, limit: number): StoredPlan[] {
+    return this.selectByStatus.all(status, afterId, limit).map(fromRow);
+  }
+
+  /** The object found for a target named through a pod or an HPA. Call inside `Journal.write`. */
+  setTarget(id: number, target: RenderedTarget, now: number): void {
+    this.updateTarget.run(JSON.stringify(target), now, id);
   }
 
   /** Call inside `Journal.write`. */
@@ -167,6 +170,7 @@ export class PlanRecords {
               autoResolve: entry.autoResolve,
               cooldownMs: entry.cooldownMs,
               budget: entry.budget,
+              ...(entry.silence === undefined ? {} : { silence: entry.silence }),
             } satisfies Gates),
         now,
         now,
@@ -188,7 +192,7 @@ function fromRow(row: PlanRow): StoredPlan {
     status: row.status as PlanStatus,
     reason: row.reason,
     alerts: JSON.parse(row.alerts) as AlertRef[],
-    ...(row.target === null ? {} : { target: JSON.parse(row.target) as RenderedTarget }),
+    ...(row.target === null ? {} : { target: JSON.parse(row.target) as PlannedTarget }),
     steps: JSON.parse(row.steps) as RenderedStep[],
     dryRun: row.dry_run === 1,
     ...gates,

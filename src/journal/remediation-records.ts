@@ -1,4 +1,4 @@
-import type { RenderedTarget } from '../policies/planner';
+import type { PlannedTarget } from '../policies/planner';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './journal';
 
@@ -18,7 +18,7 @@ export interface StoredRemediation {
   readonly policy: string;
   readonly step: number;
   readonly action: string;
-  readonly target?: RenderedTarget;
+  readonly target?: PlannedTarget;
   readonly status: RemediationStatus;
   /** A skip or failure reason code (closed set), if any. */
   readonly reason?: string;
@@ -52,20 +52,11 @@ interface Row {
   verification: Verification | null;
 }
 
-export interface NewRemediation {
-  readonly planId: number;
-  readonly incidentId: number;
-  readonly policy: string;
-  readonly step: number;
-  readonly action: string;
-  readonly target?: RenderedTarget;
-  readonly status: RemediationStatus;
-  readonly reason?: string;
-  readonly summary?: string;
-  readonly intent?: Readonly<Record<string, unknown>>;
-  readonly dryRun: boolean;
-  readonly at: number;
-}
+/** A step to record: what it is and how it started; the rest comes when it finishes. */
+export type NewRemediation = Omit<
+  StoredRemediation,
+  'id' | 'result' | 'startedAt' | 'finishedAt' | 'verifyUntil' | 'verification'
+> & { readonly at: number };
 
 /** The remediations, settings, circuits and escalations tables. Writes go inside `Journal.write`. */
 export class RemediationRecords {
@@ -148,24 +139,29 @@ export class RemediationRecords {
       .map((row) => ({ planId: row.plan_id, step: row.step }));
   }
 
-  /** Intents without a result: a crash came between the journal and the write's answer. */
-  openIntents(): StoredRemediation[] {
-    return this.select("status = 'intent'");
+  /**
+   * Intents without a result (a crash came between the journal and the write's answer), a page
+   * at a time after the step `afterId`.
+   */
+  openIntents(afterId: number, limit: number): StoredRemediation[] {
+    return this.select("status = 'intent' AND id > ? ORDER BY id LIMIT ?", afterId, limit);
   }
 
-  /** Applied steps still waiting for their verification verdict. */
-  pendingVerifications(): StoredRemediation[] {
+  /** Applied steps still waiting for their verification verdict, a page at a time. */
+  pendingVerifications(afterId: number, limit: number): StoredRemediation[] {
     return this.select(
-      "verify_until IS NOT NULL AND verification IS NULL AND status IN ('applied', 'dry_run')",
+      "verify_until IS NOT NULL AND verification IS NULL AND status IN ('applied', 'dry_run') AND id > ? ORDER BY id LIMIT ?",
+      afterId,
+      limit,
     );
   }
 
   forPlan(planId: number): StoredRemediation[] {
-    return this.select('plan_id = ?', planId);
+    return this.select('plan_id = ? ORDER BY id', planId);
   }
 
   forIncident(incidentId: number): StoredRemediation[] {
-    return this.select('incident_id = ?', incidentId);
+    return this.select('incident_id = ? ORDER BY id', incidentId);
   }
 
   getSetting(key: string): string | undefined {
@@ -239,8 +235,9 @@ export class RemediationRecords {
     );
   }
 
+  /** `where` ends with the statement's ORDER BY (and LIMIT) clauses. */
   private select(where: string, ...params: number[]): StoredRemediation[] {
-    return this.prepare<number[], Row>(`SELECT * FROM remediations WHERE ${where} ORDER BY id`)
+    return this.prepare<number[], Row>(`SELECT * FROM remediations WHERE ${where}`)
       .all(...params)
       .map((row) => ({
         id: row.id,
@@ -249,7 +246,7 @@ export class RemediationRecords {
         policy: row.policy,
         step: row.step,
         action: row.action,
-        ...(row.target === null ? {} : { target: JSON.parse(row.target) as RenderedTarget }),
+        ...(row.target === null ? {} : { target: JSON.parse(row.target) as PlannedTarget }),
         status: row.status,
         ...(row.reason === null ? {} : { reason: row.reason }),
         ...(row.summary === null ? {} : { summary: row.summary }),

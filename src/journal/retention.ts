@@ -1,4 +1,5 @@
 import type { Journal } from './journal';
+import { NotificationLog } from './notification-log';
 
 /** Incidents deleted per transaction, so that pruning never holds the journal for long. */
 const BATCH = 200;
@@ -7,7 +8,9 @@ const BATCH = 200;
  * Deletes incidents resolved before `cutoff` (epoch ms), with everything that hangs off them
  * (alerts, timeline, plans, steps, escalations: foreign keys cascade), in small transactions
  * through the journal's own writer, then gives the freed pages back to the file system. Open
- * incidents are never pruned, however old. Resolves with the number of incidents deleted.
+ * incidents are never pruned, however old. The notification log goes with them: a notification
+ * is deleted with the incident it fed (a foreign key), and one that fed none (a repeat) once it
+ * is older than `cutoff` and applied. Resolves with the number of incidents deleted.
  */
 export async function pruneResolved(journal: Journal, cutoff: number): Promise<number> {
   const select = journal.db.prepare<[number, number], { id: number }>(
@@ -24,6 +27,8 @@ export async function pruneResolved(journal: Journal, cutoff: number): Promise<n
     total += deleted;
     if (deleted < BATCH) break;
   }
+  const log = new NotificationLog(journal.db);
+  while ((await journal.write(() => log.pruneOrphans(cutoff, BATCH))) === BATCH);
   if (total > 0) {
     journal.db.pragma('incremental_vacuum');
     // Without a checkpoint the WAL keeps the deleted pages until the next automatic one.

@@ -145,4 +145,37 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (incident_id, ladder, rung)
   ) WITHOUT ROWID;
   `,
+  `
+  -- The sending Alertmanager's externalURL, for the console's links to it.
+  ALTER TABLE incidents ADD COLUMN external_url TEXT;
+  `,
+  `
+  -- The notification log: every notification the webhook accepted, as received, in order. The
+  -- webhook's durable work is one row here; incidents, alerts, plans and timelines are a
+  -- projection folded from it (pipeline/projector.ts), which records in settings
+  -- ('log_applied_seq') how far it got. A notification goes with the incident it fed (retention
+  -- deletes that incident); one that fed none is pruned by age once applied.
+  CREATE TABLE notifications (
+    seq         INTEGER PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    source      TEXT    NOT NULL,
+    body        TEXT    NOT NULL,
+    incident_id INTEGER REFERENCES incidents (id) ON DELETE CASCADE
+  );
+  CREATE INDEX notifications_received ON notifications (received_at);
+  CREATE INDEX notifications_incident ON notifications (incident_id) WHERE incident_id IS NOT NULL;
+  `,
+  `
+  -- Alertmanager silences a plan created while it worked (policy \`silence\`), until it lifted
+  -- them: the plan's end expires those not lifted yet.
+  CREATE TABLE silences (
+    id         TEXT    PRIMARY KEY,
+    plan_id    INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+    alertname  TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    ends_at    INTEGER NOT NULL,
+    lifted_at  INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX silences_plan ON silences (plan_id);
+  `,
 ];

@@ -33,6 +33,7 @@ import {
   type PatchType,
   type WriteOptions,
 } from './port';
+import { dns1123LabelProblem, dns1123SubdomainProblem } from './names';
 import { DEFAULT_RETRY, realRetryDeps, withRetry, type RetryDeps, type RetryPolicy } from './retry';
 
 export type KubeVerb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete';
@@ -78,6 +79,8 @@ export class ClientNodeKube implements KubePort {
   private readonly events: EventsV1Api;
   private readonly networking: NetworkingV1Api;
   private readonly connections = new AgentPool();
+  /** Aborted by `close()`: requests in flight are cut, no retry starts, no request goes out. */
+  private readonly closing = new AbortController();
 
   constructor(
     kc: KubeConfig,
@@ -92,8 +95,16 @@ export class ClientNodeKube implements KubePort {
     this.networking = kc.makeApiClient(NetworkingV1Api);
   }
 
+  /**
+   * Shutdown, once its grace has passed: requests in flight are aborted (they fail as
+   * `unavailable`), and every later call fails at once, without a retry.
+   */
+  close(): void {
+    this.closing.abort();
+  }
+
   readDeployment(namespace: string, name: string) {
-    return this.call('get', `get deployment ${namespace}/${name}`, (o) =>
+    return this.call('get', 'get deployment', { namespace, name }, (o) =>
       this.apps.readNamespacedDeployment({ namespace, name }, o),
     );
   }
@@ -101,7 +112,8 @@ export class ClientNodeKube implements KubePort {
   patchDeployment(namespace: string, name: string, patch: Patch, options?: WriteOptions) {
     return this.call(
       'patch',
-      `patch deployment ${namespace}/${name}`,
+      'patch deployment',
+      { namespace, name },
       (o) =>
         this.apps.patchNamespacedDeployment(
           { namespace, name, body: patch.body, ...writeParams(options) },
@@ -115,7 +127,7 @@ export class ClientNodeKube implements KubePort {
     const items = [];
     let next: string | undefined;
     do {
-      const page = await this.call('list', `list replicasets in ${namespace}`, (o) =>
+      const page = await this.call('list', 'list replicasets', { namespace }, (o) =>
         this.apps.listNamespacedReplicaSet(
           { namespace, labelSelector, ...(next ? { _continue: next } : {}) },
           o,
@@ -129,8 +141,54 @@ export class ClientNodeKube implements KubePort {
     return items;
   }
 
+  readReplicaSet(namespace: string, name: string) {
+    return this.call('get', 'get replicaset', { namespace, name }, (o) =>
+      this.apps.readNamespacedReplicaSet({ namespace, name }, o),
+    );
+  }
+
+  readStatefulSet(namespace: string, name: string) {
+    return this.call('get', 'get statefulset', { namespace, name }, (o) =>
+      this.apps.readNamespacedStatefulSet({ namespace, name }, o),
+    );
+  }
+
+  patchStatefulSet(namespace: string, name: string, patch: Patch, options?: WriteOptions) {
+    return this.call(
+      'patch',
+      'patch statefulset',
+      { namespace, name },
+      (o) =>
+        this.apps.patchNamespacedStatefulSet(
+          { namespace, name, body: patch.body, ...writeParams(options) },
+          o,
+        ),
+      CONTENT_TYPES[patch.type],
+    );
+  }
+
+  readDaemonSet(namespace: string, name: string) {
+    return this.call('get', 'get daemonset', { namespace, name }, (o) =>
+      this.apps.readNamespacedDaemonSet({ namespace, name }, o),
+    );
+  }
+
+  patchDaemonSet(namespace: string, name: string, patch: Patch, options?: WriteOptions) {
+    return this.call(
+      'patch',
+      'patch daemonset',
+      { namespace, name },
+      (o) =>
+        this.apps.patchNamespacedDaemonSet(
+          { namespace, name, body: patch.body, ...writeParams(options) },
+          o,
+        ),
+      CONTENT_TYPES[patch.type],
+    );
+  }
+
   readDeploymentScale(namespace: string, name: string) {
-    return this.call('get', `get deployment scale ${namespace}/${name}`, (o) =>
+    return this.call('get', 'get deployment scale', { namespace, name }, (o) =>
       this.apps.readNamespacedDeploymentScale({ namespace, name }, o),
     );
   }
@@ -138,7 +196,8 @@ export class ClientNodeKube implements KubePort {
   patchDeploymentScale(namespace: string, name: string, replicas: number, options?: WriteOptions) {
     return this.call(
       'patch',
-      `patch deployment scale ${namespace}/${name}`,
+      'patch deployment scale',
+      { namespace, name },
       (o) =>
         this.apps.patchNamespacedDeploymentScale(
           { namespace, name, body: { spec: { replicas } }, ...writeParams(options) },
@@ -149,7 +208,7 @@ export class ClientNodeKube implements KubePort {
   }
 
   async listHorizontalPodAutoscalers(namespace: string) {
-    const list = await this.call('list', `list horizontalpodautoscalers in ${namespace}`, (o) =>
+    const list = await this.call('list', 'list horizontalpodautoscalers', { namespace }, (o) =>
       this.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace }, o),
     );
     return list.items;
@@ -163,7 +222,8 @@ export class ClientNodeKube implements KubePort {
   ) {
     return this.call(
       'patch',
-      `patch horizontalpodautoscaler ${namespace}/${name}`,
+      'patch horizontalpodautoscaler',
+      { namespace, name },
       (o) =>
         this.autoscaling.patchNamespacedHorizontalPodAutoscaler(
           { namespace, name, body, ...writeParams(options) },
@@ -174,7 +234,7 @@ export class ClientNodeKube implements KubePort {
   }
 
   readConfigMap(namespace: string, name: string) {
-    return this.call('get', `get configmap ${namespace}/${name}`, (o) =>
+    return this.call('get', 'get configmap', { namespace, name }, (o) =>
       this.core.readNamespacedConfigMap({ namespace, name }, o),
     );
   }
@@ -182,7 +242,8 @@ export class ClientNodeKube implements KubePort {
   patchConfigMap(namespace: string, name: string, body: object, options?: WriteOptions) {
     return this.call(
       'patch',
-      `patch configmap ${namespace}/${name}`,
+      'patch configmap',
+      { namespace, name },
       (o) =>
         this.core.patchNamespacedConfigMap({ namespace, name, body, ...writeParams(options) }, o),
       CONTENT_TYPES.merge,
@@ -190,7 +251,7 @@ export class ClientNodeKube implements KubePort {
   }
 
   readPod(namespace: string, name: string) {
-    return this.call('get', `get pod ${namespace}/${name}`, (o) =>
+    return this.call('get', 'get pod', { namespace, name }, (o) =>
       this.core.readNamespacedPod({ namespace, name }, o),
     );
   }
@@ -198,20 +259,21 @@ export class ClientNodeKube implements KubePort {
   patchPod(namespace: string, name: string, body: object, options?: WriteOptions) {
     return this.call(
       'patch',
-      `patch pod ${namespace}/${name}`,
+      'patch pod',
+      { namespace, name },
       (o) => this.core.patchNamespacedPod({ namespace, name, body, ...writeParams(options) }, o),
       CONTENT_TYPES.merge,
     );
   }
 
   readNetworkPolicy(namespace: string, name: string) {
-    return this.call('get', `get networkpolicy ${namespace}/${name}`, (o) =>
+    return this.call('get', 'get networkpolicy', { namespace, name }, (o) =>
       this.networking.readNamespacedNetworkPolicy({ namespace, name }, o),
     );
   }
 
   createNetworkPolicy(namespace: string, body: V1NetworkPolicy, options?: WriteOptions) {
-    return this.call('create', `create networkpolicy in ${namespace}`, (o) =>
+    return this.call('create', 'create networkpolicy', { namespace }, (o) =>
       this.networking.createNamespacedNetworkPolicy(
         { namespace, body, ...writeParams(options) },
         o,
@@ -220,38 +282,38 @@ export class ClientNodeKube implements KubePort {
   }
 
   createJob(namespace: string, body: V1Job, options?: WriteOptions) {
-    return this.call('create', `create job in ${namespace}`, (o) =>
+    return this.call('create', 'create job', { namespace }, (o) =>
       this.batch.createNamespacedJob({ namespace, body, ...writeParams(options) }, o),
     );
   }
 
   readJob(namespace: string, name: string) {
-    return this.call('get', `get job ${namespace}/${name}`, (o) =>
+    return this.call('get', 'get job', { namespace, name }, (o) =>
       this.batch.readNamespacedJob({ namespace, name }, o),
     );
   }
 
   readLease(namespace: string, name: string) {
-    return this.call('get', `get lease ${namespace}/${name}`, (o) =>
+    return this.call('get', 'get lease', { namespace, name }, (o) =>
       this.coordination.readNamespacedLease({ namespace, name }, o),
     );
   }
 
   async listLeases(namespace: string, labelSelector: string) {
-    const list = await this.call('list', `list leases in ${namespace}`, (o) =>
+    const list = await this.call('list', 'list leases', { namespace }, (o) =>
       this.coordination.listNamespacedLease({ namespace, labelSelector }, o),
     );
     return list.items;
   }
 
   createLease(namespace: string, body: V1Lease) {
-    return this.call('create', `create lease in ${namespace}`, (o) =>
+    return this.call('create', 'create lease', { namespace }, (o) =>
       this.coordination.createNamespacedLease({ namespace, body, fieldManager: FIELD_MANAGER }, o),
     );
   }
 
   replaceLease(namespace: string, name: string, body: V1Lease) {
-    return this.call('update', `update lease ${namespace}/${name}`, (o) =>
+    return this.call('update', 'update lease', { namespace, name }, (o) =>
       this.coordination.replaceNamespacedLease(
         { namespace, name, body, fieldManager: FIELD_MANAGER },
         o,
@@ -260,34 +322,64 @@ export class ClientNodeKube implements KubePort {
   }
 
   async deleteLease(namespace: string, name: string): Promise<void> {
-    await this.call('delete', `delete lease ${namespace}/${name}`, (o) =>
+    await this.call('delete', 'delete lease', { namespace, name }, (o) =>
       this.coordination.deleteNamespacedLease({ namespace, name }, o),
     );
   }
 
   createEvent(namespace: string, body: EventsV1Event) {
-    return this.call('create', `create event in ${namespace}`, (o) =>
+    return this.call('create', 'create event', { namespace }, (o) =>
       this.events.createNamespacedEvent({ namespace, body, fieldManager: FIELD_MANAGER }, o),
     );
   }
 
-  /** Timeout, content type, retries, error mapping and metrics for one call. */
+  /**
+   * Name checks, timeout, content type, retries, error mapping and metrics for one call. A
+   * namespace or name that is not a valid Kubernetes name is refused before anything is sent: it
+   * would end up in the URL path, where client-node's `encodeURIComponent` leaves `.` and `..`
+   * alone and URL resolution then removes them (`/namespaces/prod/pods/..` is sent as
+   * `/namespaces/prod`, the Namespace itself). Valid names are `[a-z0-9.-]` only, so nothing in
+   * them needs encoding and none is a dot segment.
+   */
   private call<T>(
     verb: KubeVerb,
-    what: string,
+    action: string,
+    place: Place,
     request: (options: ConfigurationOptions) => Promise<T>,
     contentType?: string,
   ): Promise<T> {
+    const problem = placeProblem(place);
+    if (problem !== undefined) {
+      return Promise.reject(
+        new KubeError('invalid', `${action}: refused before sending: ${problem}`, { status: 0 }),
+      );
+    }
+    const what =
+      place.name === undefined
+        ? `${action} in ${place.namespace}`
+        : `${action} ${place.namespace}/${place.name}`;
+    if (this.closing.signal.aborted) {
+      return Promise.reject(
+        new KubeError('unavailable', `${action}: not sent: remediator is shutting down`, {
+          status: 0,
+        }),
+      );
+    }
     const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
     const attempt = async (): Promise<T> => {
       const started = performance.now();
       const seconds = (): number => (performance.now() - started) / 1000;
+      const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.closing.signal]);
       try {
-        const result = await request(requestOptions(timeoutMs, contentType, this.connections));
+        const result = await request(requestOptions(signal, contentType, this.connections));
         this.options.onRequest?.(verb, 'success', seconds());
         return result;
       } catch (err) {
-        const mapped = toKubeError(err, what);
+        const mapped = this.closing.signal.aborted
+          ? new KubeError('unavailable', `${what}: cut short: remediator is shutting down`, {
+              status: 0,
+            })
+          : toKubeError(err, what);
         this.options.onRequest?.(verb, mapped.reason, seconds());
         throw mapped;
       }
@@ -297,8 +389,30 @@ export class ClientNodeKube implements KubePort {
       this.options.retry ?? DEFAULT_RETRY,
       this.options.retryDeps ?? realRetryDeps,
       (err, waitMs) => this.options.onRetry?.(what, err, waitMs),
+      this.closing.signal,
     );
   }
+}
+
+/** Where a call goes: both parts end up as segments of the URL path. */
+interface Place {
+  readonly namespace: string;
+  /** Absent for lists and creates, which address the collection. */
+  readonly name?: string;
+}
+
+/** What makes a namespace or name unfit for a URL path, with the value quoted and bounded. */
+function placeProblem({ namespace, name }: Place): string | undefined {
+  const namespaceProblem = dns1123LabelProblem(namespace);
+  if (namespaceProblem !== undefined) return `namespace ${quoted(namespace)} ${namespaceProblem}`;
+  const nameProblem = name === undefined ? undefined : dns1123SubdomainProblem(name);
+  if (name !== undefined && nameProblem !== undefined) return `name ${quoted(name)} ${nameProblem}`;
+  return undefined;
+}
+
+/** A value from an alert as it may appear in a message: JSON-quoted (no raw newlines), cut. */
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
 
 function writeParams(options: WriteOptions | undefined): { dryRun?: string; fieldManager: string } {
@@ -307,10 +421,11 @@ function writeParams(options: WriteOptions | undefined): { dryRun?: string; fiel
 
 /**
  * Per-request middleware (it runs after authentication has set the request's agent): the content
- * type (when the call has a body to describe), a timeout, and a kept-alive connection.
+ * type (when the call has a body to describe), the signal that ends it (its timeout, or
+ * shutdown), and a kept-alive connection.
  */
 function requestOptions(
-  timeoutMs: number,
+  signal: AbortSignal,
   contentType: string | undefined,
   connections: AgentPool,
 ): ConfigurationOptions {
@@ -319,7 +434,7 @@ function requestOptions(
       {
         pre: (context: RequestContext) => {
           if (contentType !== undefined) context.setHeaderParam('Content-Type', contentType);
-          context.setSignal(AbortSignal.timeout(timeoutMs));
+          context.setSignal(signal);
           const agent = connections.reuse(context.getAgent());
           if (agent !== undefined) context.setAgent(agent);
           return new Observable(Promise.resolve(context));

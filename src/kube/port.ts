@@ -1,6 +1,12 @@
+/**
+ * kube/: the only code that talks to the Kubernetes API. `KubePort` lists exactly the calls
+ * remediator makes; `adapter.ts` implements it on client-node with retries and one error type.
+ * Imports nothing of remediator's but errors.ts, so every stage that acts may use it.
+ */
 import type {
   EventsV1Event,
   V1ConfigMap,
+  V1DaemonSet,
   V1Deployment,
   V1Job,
   V1Lease,
@@ -8,6 +14,7 @@ import type {
   V1Pod,
   V1ReplicaSet,
   V1Scale,
+  V1StatefulSet,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 
@@ -15,8 +22,9 @@ import type {
  * The only Kubernetes calls remediator makes: a narrow port that the actions, the safety gates
  * and the audit trail are written against. `adapter.ts` implements it over client-node; tests use
  * the fake API server through that same adapter. Every method either resolves or rejects with a
- * `KubeError` (see errors.ts). Requests and their answers follow the API contract in
- * docs/kubernetes-api.md.
+ * `KubeError` (see errors.ts). A namespace that is not a DNS-1123 label or a name that is not a
+ * DNS-1123 subdomain (see names.ts) is refused before anything is sent: `invalid`, status 0.
+ * Requests and their answers follow the API contract in docs/kubernetes-api.md.
  */
 export interface KubePort {
   readDeployment(namespace: string, name: string): Promise<V1Deployment>;
@@ -29,6 +37,25 @@ export interface KubePort {
   ): Promise<V1Deployment>;
   /** Follows `continue` tokens; items carry no kind (a long-standing list quirk). */
   listReplicaSets(namespace: string, labelSelector: string): Promise<V1ReplicaSet[]>;
+  /** A pod's ReplicaSet, to find the Deployment that owns the pod. */
+  readReplicaSet(namespace: string, name: string): Promise<V1ReplicaSet>;
+
+  readStatefulSet(namespace: string, name: string): Promise<V1StatefulSet>;
+  /** Strategic merge patch (restart). */
+  patchStatefulSet(
+    namespace: string,
+    name: string,
+    patch: Patch,
+    options?: WriteOptions,
+  ): Promise<V1StatefulSet>;
+  readDaemonSet(namespace: string, name: string): Promise<V1DaemonSet>;
+  /** Strategic merge patch (restart). */
+  patchDaemonSet(
+    namespace: string,
+    name: string,
+    patch: Patch,
+    options?: WriteOptions,
+  ): Promise<V1DaemonSet>;
 
   readDeploymentScale(namespace: string, name: string): Promise<V1Scale>;
   /** Merge patch `{"spec":{"replicas":n}}` on the scale subresource. */
@@ -106,3 +133,9 @@ export interface ObjectRef {
 
 /** The field manager remediator writes under, so `managedFields` say who changed what. */
 export const FIELD_MANAGER = 'remediator';
+
+/**
+ * The label on every object remediator creates (Leases, Jobs, NetworkPolicies), so that
+ * `kubectl get -l app.kubernetes.io/managed-by=remediator` finds them all.
+ */
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'remediator' } as const;

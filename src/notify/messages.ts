@@ -1,5 +1,6 @@
 import { formatStatus, type AlertState, type Incident } from '../incidents/incident';
 import { formatSeverity } from '../incidents/severity';
+import { formatElapsed } from '../labels/durations';
 import type { Notification } from './notifier';
 
 /**
@@ -40,6 +41,9 @@ export interface IncidentNarrative {
   readonly timeline?: unknown;
 }
 
+/** Opens the title of a message sent for a dry run: nothing it reports was changed. */
+export const DRY_RUN_MARK = '[Dry run: nothing was changed] ';
+
 export const UNDER_INVESTIGATION = 'under investigation';
 export const PREVENTION_PENDING = 'to be decided in the post-incident review';
 export const ON_CHANGE = 'on change';
@@ -63,10 +67,11 @@ const MAX_DETAILS = 600;
 export function renderMessage(notification: Notification, now: Date | number): RenderedMessage {
   const nowMs = typeof now === 'number' ? now : now.getTime();
   const { incident } = notification;
-  const title =
+  const title = `${notification.dryRun === true ? DRY_RUN_MARK : ''}${
     notification.template === 'resolution-notice'
       ? 'Incident Resolution'
-      : `[${formatSeverity(incident.severity)}] Incident Update`;
+      : `[${formatSeverity(incident.severity)}] Incident Update`
+  }`;
   const custom = notification.text?.trim();
   if (custom !== undefined && custom !== '') {
     return { title, text: `${title}\n${custom}`, fields: [] };
@@ -81,16 +86,37 @@ export function renderMessage(notification: Notification, now: Date | number): R
 
 function statusUpdateFields(notification: Notification, nowMs: number): MessageField[] {
   const { incident } = notification;
-  const alerts = [...incident.alerts.values()];
+  const summary = summarize(incident.alerts);
   const latest = latestTimelineLine(incident) ?? notification.reason.trim();
-  const details = [describeAlerts(alerts), latest].filter((s) => s !== '').join('; ');
+  const details = [summary.described, latest].filter((s) => s !== '').join('; ');
   return [
     { label: 'Status', value: formatStatus(incident.status) },
     // Every alert, resolved ones included: a security incident stays one after its alert resolves.
-    { label: 'Impact', value: impactOf(alerts) },
+    { label: 'Impact', value: summary.impact },
     { label: 'Details', value: clip(details, MAX_DETAILS) },
     { label: 'Next Update', value: formatNextUpdate(notification.nextUpdate, nowMs) },
   ];
+}
+
+/**
+ * What a status update says of an incident's alerts, worked out once per version of them (an
+ * incident's alert map is replaced, never changed): every notify step and escalation of an
+ * incident renders one, and for a group of thousands of alerts each took milliseconds, dozens
+ * of them at once after a restart.
+ */
+const summaries = new WeakMap<
+  ReadonlyMap<string, AlertState>,
+  { readonly described: string; readonly impact: Impact }
+>();
+
+function summarize(alertMap: ReadonlyMap<string, AlertState>) {
+  let summary = summaries.get(alertMap);
+  if (summary === undefined) {
+    const alerts = [...alertMap.values()];
+    summary = { described: describeAlerts(alerts), impact: impactOf(alerts) };
+    summaries.set(alertMap, summary);
+  }
+  return summary;
 }
 
 function resolutionFields(incident: Incident, nowMs: number): MessageField[] {
@@ -98,7 +124,7 @@ function resolutionFields(incident: Incident, nowMs: number): MessageField[] {
   const narrative = incident as Incident & IncidentNarrative;
   return [
     { label: 'Time', value: new Date(resolvedAt).toISOString() },
-    { label: 'Duration', value: formatDuration(resolvedAt - incident.openedAt) },
+    { label: 'Duration', value: formatElapsed(resolvedAt - incident.openedAt) },
     { label: 'Impact', value: clip(impactSummary(incident), MAX_DETAILS) },
     { label: 'Root Cause', value: nonBlank(narrative.rootCause) ?? UNDER_INVESTIGATION },
     { label: 'Prevention', value: nonBlank(narrative.prevention) ?? PREVENTION_PENDING },
@@ -175,27 +201,6 @@ function describeAffected(alerts: readonly Pick<AlertState, 'labels'>[]): string
 
 function countAlerts(n: number): string {
   return n === 1 ? '1 alert' : `${n} alerts`;
-}
-
-/**
- * A duration as people say it: the two largest units, floored, e.g. `1h 12m`, `2d 3h`, `4m 5s`,
- * `45s`, `1h`. Negative and non-finite durations read `0s`.
- */
-export function formatDuration(ms: number): string {
-  const total = Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : 0;
-  const units: [string, number][] = [
-    ['d', Math.floor(total / 86_400)],
-    ['h', Math.floor(total / 3_600) % 24],
-    ['m', Math.floor(total / 60) % 60],
-    ['s', total % 60],
-  ];
-  const first = units.findIndex(([, v]) => v > 0);
-  if (first === -1) return '0s';
-  return units
-    .slice(first, first + 2)
-    .filter(([, v]) => v > 0)
-    .map(([unit, v]) => `${v}${unit}`)
-    .join(' ');
 }
 
 /**

@@ -1,3 +1,8 @@
+/**
+ * notify/: telling humans. The runbook's messages (messages.ts), the sinks that deliver them
+ * (sinks.ts: Slack-compatible and generic webhooks, with retries) and the post-incident report
+ * (report.ts). Imports incidents/, policies/ (sink specs) and journal/ (stored plans and steps).
+ */
 import type { Incident } from '../incidents/incident';
 
 /** The runbook's two messages. */
@@ -13,6 +18,11 @@ export interface Notification {
   readonly reason: string;
   /** When the next update is due (status updates), if known. */
   readonly nextUpdate?: Date;
+  /**
+   * Sent for a dry run (the server's or a policy's): the message says so, since on-call reads it
+   * as what remediator would have done, not what it did.
+   */
+  readonly dryRun?: boolean;
 }
 
 export interface DeliveryResult {
@@ -28,4 +38,9 @@ export interface DeliveryResult {
  */
 export interface Notifier {
   send(notification: Notification): Promise<DeliveryResult>;
+  /**
+   * A notification a dry run keeps back (`--dry-run-notify=false`, or an escalation): nothing
+   * leaves, and it is counted like a sent one, as `result="dry_run"`.
+   */
+  withhold(notification: Notification): void;
 }

@@ -2,7 +2,7 @@ import { readFile as readFileFromDisk } from 'node:fs/promises';
 import type { Clock } from '../clock';
 import { describeError, RemediatorError } from '../errors';
 import type { Logger } from '../logger';
-import { durationMs } from '../policies/compile';
+import { durationMs } from '../labels/durations';
 import type { SinkSpec } from '../policies/schema';
 import { renderMessage } from './messages';
 import type { DeliveryResult, MessageTemplate, Notification, Notifier } from './notifier';
@@ -24,7 +24,7 @@ const ERROR_CODE_BODY = /^[a-z][a-z0-9_]{0,63}$/;
  * error codes and `timeout`); neither ever holds a URL.
  */
 export interface DeliveryOutcome {
-  readonly result: 'delivered' | 'failed' | 'rejected' | 'unconfigured';
+  readonly result: 'delivered' | 'failed' | 'rejected' | 'unconfigured' | 'dry_run';
   readonly template: MessageTemplate;
   readonly attempts: number;
   /** The last HTTP status, if any answer came. */
@@ -118,6 +118,22 @@ export class SinkNotifier implements Notifier {
     this.readFile = deps.readFile ?? ((path) => readFileFromDisk(path, 'utf8'));
     this.sleep = deps.sleep ?? realSleep;
     this.backoffMs = deps.backoffMs ?? DEFAULT_BACKOFF_MS;
+  }
+
+  withhold(notification: Notification): void {
+    try {
+      this.deps.onDelivery?.(notification.sink, {
+        result: 'dry_run',
+        template: notification.template,
+        attempts: 0,
+        durationMs: 0,
+      });
+    } catch (err) {
+      this.deps.logger?.warn('notification outcome not recorded', {
+        sink: notification.sink,
+        reason: describeError(err),
+      });
+    }
   }
 
   async send(notification: Notification): Promise<DeliveryResult> {

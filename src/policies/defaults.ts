@@ -4,8 +4,8 @@
  *
  * | level | runbook signals |
  * |---|---|
- * | Sev1 | system unavailable, incorrect predictions, data breach, response time > 1 s, multiple alerts firing |
- * | Sev2 | degraded performance, model accuracy drop, high error rates, resource warnings, security warnings |
+ * | Sev1 | system unavailable, incorrect predictions, data breach, response time > 1 s, multiple alerts (of Sev3 or worse) firing |
+ * | Sev2 | degraded performance, model accuracy drop, high error rates, resource warnings, security warnings; alerts labelled `severity="critical"` |
  * | Sev3 | minor performance issues, single component issues, non-critical errors, warning alerts |
  * | Sev4 | cosmetic issues, minor bugs, single error alerts, performance warnings |
  */
@@ -30,9 +30,12 @@ export const DEFAULT_SEVERITY_SPEC = {
         'alertname=~"DegradedPerformance|ModelAccuracyDrop|PredictionAnomaly|HighErrorRate|ResourceWarning|HighCPUUsage|HighMemoryUsage|PodRestartingFrequently|SecurityWarning|AuthFailureSpike|UnusualAccessPattern"',
       ],
     },
+    // Alertmanager's conventional `severity="critical"`: at least Sev2 (rules above may say Sev1).
+    { level: 2, when: ['severity="critical"'] },
     // Warning alerts.
     { level: 3, when: ['severity="warning"'] },
   ],
-  multipleAlerts: { atLeast: 3, level: 1 },
+  // Multiple alerts firing, counting only those of Sev3 or worse on their own.
+  multipleAlerts: { atLeast: 3, level: 1, minAlertSeverity: 3 },
   default: 4,
 } as const;

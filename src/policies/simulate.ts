@@ -1,7 +1,8 @@
-import { applyNotification, type Incident, type TimelineEntry } from '../incidents/incident';
+import type { Incident, TimelineEntry } from '../incidents/incident';
 import { formatSeverity } from '../incidents/severity';
-import type { WebhookPayload } from '../receivers/payload';
-import { applyPlan, planChange, type PlanEntry, type PlanSkip } from './planner';
+import type { WebhookPayload } from '../alertmanager/payload';
+import { decideNotification, plannedKey, plannedKeys } from './decide';
+import type { PlanEntry, PlanSkip } from './planner';
 import type { PolicySet } from './policy';
 
 export interface SimulatedNotification {
@@ -28,60 +29,58 @@ export interface SimulationStep {
 }
 
 /**
- * Feeds notifications, in order, through the same pure decisions the server makes (incident fold,
- * severity, planning, its effect on the incident), with an in-memory record of what was planned.
- * Nothing touches a cluster, a journal or a clock.
+ * The server's decisions over a stream of notifications, with in-memory state: each `step` feeds
+ * one through the same pure decisions the server makes (incident fold, severity, planning, its
+ * effect on the incident), with an in-memory record of what was planned. Nothing touches a
+ * cluster, a journal or a clock. `remediator replay` streams a journal's log through one.
  */
+export class Simulation {
+  private readonly latest = new Map<string, Incident>();
+  private readonly planned = new Set<string>();
+  private nextId = 1;
+
+  constructor(
+    private readonly policySet: PolicySet,
+    private readonly options: { readonly dryRun?: boolean } = {},
+  ) {}
+
+  step({ payload, at }: SimulatedNotification): SimulationStep {
+    const step = {
+      plan: [] as PlanEntry[],
+      skips: [] as PlanSkip[],
+      timeline: [] as TimelineEntry[],
+    };
+    let changed = false;
+    for (const { change, plan } of decideNotification({
+      payload,
+      policySet: this.policySet,
+      now: at,
+      current: () => this.latest.get(payload.groupKey),
+      nextId: () => this.nextId,
+      isPlanned: (policy, alert, trigger) => this.planned.has(plannedKey(policy, alert, trigger)),
+      ...(this.options.dryRun === undefined ? {} : { dryRun: this.options.dryRun }),
+    })) {
+      changed = true;
+      if (change.incident.id === this.nextId) this.nextId++;
+      for (const key of plannedKeys(plan)) this.planned.add(key);
+      this.latest.set(payload.groupKey, change.incident);
+      step.plan.push(...plan.entries);
+      step.skips.push(...plan.skips);
+      step.timeline.push(...change.timeline);
+    }
+    const incident = this.latest.get(payload.groupKey);
+    return { at, changed, ...(incident ? { incident: summary(incident) } : {}), ...step };
+  }
+}
+
+/** Feeds notifications, in order, through a fresh `Simulation`: what `plan` and `test` show. */
 export function simulate(
   policySet: PolicySet,
   notifications: readonly SimulatedNotification[],
+  options: { readonly dryRun?: boolean } = {},
 ): SimulationStep[] {
-  const latest = new Map<string, Incident>();
-  const planned = new Set<string>();
-  let nextId = 1;
-  return notifications.map(({ payload, at }) => {
-    const current = latest.get(payload.groupKey);
-    const change = applyNotification({
-      current,
-      payload,
-      severity: policySet.severity,
-      now: at,
-      nextId,
-    });
-    if (change === undefined) {
-      return {
-        at,
-        changed: false,
-        ...(current ? { incident: summary(current) } : {}),
-        plan: [],
-        skips: [],
-        timeline: [],
-      };
-    }
-    if (change.incident.id === nextId) nextId++;
-    const plan = planChange({
-      change,
-      policies: policySet.policies,
-      isPlanned: (policy, alert, trigger) =>
-        planned.has(`${policy}\0${alert.fingerprint}\0${alert.startsAt}\0${trigger}`),
-    });
-    for (const entry of plan.entries) {
-      for (const alert of entry.alerts) {
-        planned.add(`${entry.policy}\0${alert.fingerprint}\0${alert.startsAt}\0${entry.trigger}`);
-      }
-    }
-    const afterPlan = applyPlan(change.incident, plan, at);
-    const incident = afterPlan.incident ?? change.incident;
-    latest.set(payload.groupKey, incident);
-    return {
-      at,
-      changed: true,
-      incident: summary(incident),
-      plan: plan.entries,
-      skips: plan.skips,
-      timeline: [...change.timeline, ...afterPlan.timeline],
-    };
-  });
+  const simulation = new Simulation(policySet, options);
+  return notifications.map((n) => simulation.step(n));
 }
 
 function summary(incident: Incident): NonNullable<SimulationStep['incident']> {

@@ -7,21 +7,27 @@
  * expr     := operand ( "|" filter )*          whitespace allowed between tokens
  * operand  := path | string
  * path     := ident ( "." ident | "[" string "]" )*      labels.app, labels["app.kubernetes.io/name"]
- * filter   := ident arg*                       from a fixed table, see below
+ * filter   := ident arg*                       one of TEMPLATE_FILTERS (template-filters.ts)
  * arg      := string | number                  number := -?[0-9]+(\.[0-9]+)?
  * string   := a JSON string literal            "prod", "say \"hi\"", "{{"
  * ident    := [A-Za-z_][A-Za-z0-9_]*
  * ```
  *
- * Filters: `default "x"`, `lower`, `upper`, `trim`, `trunc N`, `replace "a" "b"`, `dnsLabel`,
- * `quote`. A literal `{{` is written `{{ "{{" }}`.
+ * A literal `{{` is written `{{ "{{" }}`.
  *
  * Safety: no code is evaluated and nothing in the context is ever called. Rendering reads own data
  * properties only (never a prototype, never a getter), and the path segments `__proto__`,
  * `constructor` and `prototype` are refused at compile time.
  *
- * Pure: imports nothing.
+ * Pure: imports only its filters.
  */
+import {
+  filterArgProblem,
+  TEMPLATE_FILTERS,
+  type FilterArg,
+  type FilterStep,
+  type TemplateFilter,
+} from './template-filters';
 
 /** A value a template can print. */
 export type TemplateScalar = string | number | boolean;
@@ -54,10 +60,19 @@ export interface Template {
   render(ctx: TemplateContext): RenderResult;
 }
 
+/** How one `{{ }}`'s value goes into the text: escaped, or refused with the reason. */
+export type HoleEscape = (value: string) => { text: string } | { refused: string };
+
 /** Options for {@link compileTemplate}. */
 export interface CompileTemplateOptions {
   /** When given, a path whose first segment is not one of these is a compile error. */
   readonly allowedRoots?: readonly string[];
+  /**
+   * For templates whose text is code (a PromQL query): given the template's own text before a
+   * `{{ }}`, how that hole's value is escaped for where it stands. An escaped value stays where
+   * it stands, so it never changes where the next hole does.
+   */
+  readonly escapeFor?: (before: string) => HoleEscape;
 }
 
 /** A template that cannot compile; `column` is the 0-based UTF-16 offset of the problem. */
@@ -78,104 +93,15 @@ export class TemplateSyntaxError extends Error {
   }
 }
 
-type FilterArg = string | number;
-type ArgKind = 'string' | 'text' | 'count';
-
-/** One compiled filter: either a fallback (`default`) or a transformation of a present value. */
-interface Step {
-  readonly fallback?: string;
-  /** Returns undefined when nothing usable is left, which then counts as missing. */
-  readonly apply?: (value: string) => string | undefined;
-  /** Why an `apply` that returned undefined did so, after the subject and its value. */
-  readonly emptied?: string;
-}
-
-interface FilterDef {
-  readonly usage: string;
-  readonly params: readonly ArgKind[];
-  /** Builds the step, or returns the problem with the index of the argument at fault. */
-  readonly build: (args: readonly FilterArg[]) => Step | { problem: string; arg: number };
-}
-
-const DNS_LABEL_MAX = 63;
-const HYPHEN = 45;
-const NOT_DNS = /[^a-z0-9]+/g;
-
-/** Lowercase, runs of anything else as `-`, no `-` at either end, at most 63 characters. */
-function dnsLabel(value: string): string | undefined {
-  const dashed = value.toLowerCase().replace(NOT_DNS, '-');
-  let start = 0;
-  let end = dashed.length;
-  while (start < end && dashed.charCodeAt(start) === HYPHEN) start += 1;
-  if (end - start > DNS_LABEL_MAX) end = start + DNS_LABEL_MAX;
-  while (end > start && dashed.charCodeAt(end - 1) === HYPHEN) end -= 1;
-  return end > start ? dashed.slice(start, end) : undefined;
-}
-
-/** Keeps the first `max` characters, counted in code points so that no surrogate pair is split. */
-function truncate(value: string, max: number): string {
-  // A string never has more code points than UTF-16 units, so a short one needs no scan.
-  if (value.length <= max) return value;
-  let out = '';
-  let count = 0;
-  for (const ch of value) {
-    if (count === max) break;
-    out += ch;
-    count += 1;
-  }
-  return out;
-}
-
-const FILTERS: ReadonlyMap<string, FilterDef> = new Map<string, FilterDef>([
-  [
-    'default',
-    { usage: 'default "x"', params: ['text'], build: ([x]) => ({ fallback: String(x) }) },
-  ],
-  ['lower', { usage: 'lower', params: [], build: () => ({ apply: (s) => s.toLowerCase() }) }],
-  ['upper', { usage: 'upper', params: [], build: () => ({ apply: (s) => s.toUpperCase() }) }],
-  ['trim', { usage: 'trim', params: [], build: () => ({ apply: (s) => s.trim() }) }],
-  [
-    'trunc',
-    {
-      usage: 'trunc N',
-      params: ['count'],
-      build: ([n]) => {
-        const max = Number(n);
-        return { apply: (s) => truncate(s, max) };
-      },
-    },
-  ],
-  [
-    'replace',
-    {
-      usage: 'replace "a" "b"',
-      params: ['string', 'string'],
-      build: ([from, to]) => {
-        const search = String(from);
-        const replacement = String(to);
-        if (search === '') return { problem: 'filter "replace" cannot replace ""', arg: 0 };
-        // split/join, not String.replace: "$&" in the replacement must stay literal.
-        return { apply: (s) => s.split(search).join(replacement) };
-      },
-    },
-  ],
-  [
-    'dnsLabel',
-    {
-      usage: 'dnsLabel',
-      params: [],
-      build: () => ({ apply: dnsLabel, emptied: 'has no characters usable in a DNS label' }),
-    },
-  ],
-  ['quote', { usage: 'quote', params: [], build: () => ({ apply: (s) => JSON.stringify(s) }) }],
-]);
-
+const FILTERS: ReadonlyMap<string, TemplateFilter> = new Map(
+  TEMPLATE_FILTERS.map((f) => [f.name, f]),
+);
 const FILTER_LIST = [...FILTERS.keys()].join(', ');
 const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const IDENT_FULL = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A path as the template language writes it: `labels.app`, `labels["app.kubernetes.io/name"]`. */
-function formatPath(segments: readonly string[]): string {
+export function formatTemplatePath(segments: readonly string[]): string {
   return segments
     .map((s, i) => {
       if (IDENT_FULL.test(s)) return i === 0 ? s : `.${s}`;
@@ -188,7 +114,8 @@ function formatPath(segments: readonly string[]): string {
 interface Hole {
   readonly segments: readonly string[];
   readonly path: string;
-  readonly steps: readonly Step[];
+  readonly steps: readonly FilterStep[];
+  readonly escape?: HoleEscape;
 }
 
 type Part = string | Hole;
@@ -237,11 +164,11 @@ function subject(hole: Hole): string {
  * `value` undefined means the path had no scalar value.
  */
 function runSteps(
-  steps: readonly Step[],
+  steps: readonly FilterStep[],
   initial: string | undefined,
-): { text: string } | { emptiedBy: Step; input: string } | undefined {
+): { text: string } | { emptiedBy: FilterStep; input: string } | undefined {
   let value = initial;
-  let emptied: { emptiedBy: Step; input: string } | undefined;
+  let emptied: { emptiedBy: FilterStep; input: string } | undefined;
   for (const step of steps) {
     if (step.fallback !== undefined) {
       if (value === undefined || value === '') {
@@ -261,7 +188,7 @@ function runSteps(
 function missingReason(
   hole: Hole,
   ctx: TemplateContext,
-  emptied: Step | undefined,
+  emptied: FilterStep | undefined,
   input: string,
 ): string {
   if (emptied !== undefined) {
@@ -283,13 +210,19 @@ function render(parts: readonly Part[], ctx: TemplateContext): RenderResult {
       continue;
     }
     const result = runSteps(part.steps, scalarText(resolve(ctx, part.segments)));
+    let reason: string;
     if (result !== undefined && 'text' in result) {
-      out += result.text;
-      continue;
+      const escaped = part.escape?.(result.text) ?? result;
+      if ('text' in escaped) {
+        out += escaped.text;
+        continue;
+      }
+      reason = `${subject(part)} (${shorten(result.text)}) ${escaped.refused}`;
+    } else {
+      reason = missingReason(part, ctx, result?.emptiedBy, result?.input ?? '');
     }
     missing ??= [];
     reasons ??= [];
-    const reason = missingReason(part, ctx, result?.emptiedBy, result?.input ?? '');
     if (!missing.includes(part.path)) missing.push(part.path);
     if (!reasons.includes(reason)) reasons.push(reason);
   }
@@ -310,6 +243,7 @@ class Parser {
   constructor(
     private readonly source: string,
     private readonly allowedRoots: readonly string[] | undefined,
+    private readonly escapeFor: ((before: string) => HoleEscape) | undefined,
   ) {}
 
   parse(): void {
@@ -388,7 +322,7 @@ class Parser {
     if (this.startsWith('"')) literal = this.string();
     else segments = this.path();
 
-    const steps: Step[] = [];
+    const steps: FilterStep[] = [];
     for (;;) {
       this.skipWhitespace();
       if (this.atEnd()) this.fail(open, 'unclosed {{');
@@ -410,9 +344,11 @@ class Parser {
       this.text(result.text);
       return;
     }
-    const path = formatPath(segments);
+    const path = formatTemplatePath(segments);
     if (!this.references.includes(path)) this.references.push(path);
-    this.parts.push({ segments, path, steps });
+    const before = this.parts.filter((p) => typeof p === 'string').join('');
+    const escape = this.escapeFor?.(before);
+    this.parts.push({ segments, path, steps, ...(escape === undefined ? {} : { escape }) });
   }
 
   private segment(segments: string[], at: number, name: string): void {
@@ -455,7 +391,7 @@ class Parser {
     }
   }
 
-  private filter(): Step {
+  private filter(): FilterStep {
     this.skipWhitespace();
     const nameAt = this.pos;
     const name = this.match(IDENT);
@@ -490,7 +426,7 @@ class Parser {
     }
     def.params.forEach((kind, i) => {
       const arg = args[i];
-      const problem = checkArg(kind, arg);
+      const problem = filterArgProblem(kind, arg);
       if (problem !== undefined) {
         this.fail(argsAt[i] ?? nameAt, `filter "${name}" ${problem} (${def.usage})`);
       }
@@ -498,19 +434,6 @@ class Parser {
     const built = def.build(args);
     if ('problem' in built) this.fail(argsAt[built.arg] ?? nameAt, built.problem);
     return built;
-  }
-}
-
-function checkArg(kind: ArgKind, arg: FilterArg | undefined): string | undefined {
-  switch (kind) {
-    case 'string':
-      return typeof arg === 'string' ? undefined : `expects a "string", got ${String(arg)}`;
-    case 'text':
-      return undefined;
-    case 'count':
-      return typeof arg === 'number' && Number.isSafeInteger(arg) && arg >= 0
-        ? undefined
-        : `expects a whole number of characters, got ${typeof arg === 'string' ? JSON.stringify(arg) : String(arg)}`;
   }
 }
 
@@ -522,13 +445,12 @@ function checkArg(kind: ArgKind, arg: FilterArg | undefined): string | undefined
  *
  * Rendering a path that is absent, `null` or not a scalar (string, number, boolean) does not
  * print anything: the result is `{ ok: false, missing, reason }` listing every such path, unless
- * a `default` later in the same expression covers it. `default` also covers an empty string.
- * `dnsLabel` gives a lowercase RFC 1123 label (`[a-z0-9]`, inner `-`, at most 63 characters);
- * when nothing usable is left the value counts as missing. `trunc N` counts code points. `quote`
- * writes a JSON string. Numbers print with `String(n)`, booleans as `true`/`false`.
+ * a `default` later in the same expression covers it. `default` also covers an empty string, and
+ * a value that a filter leaves nothing of (`dnsLabel` of `"___"`) counts as missing. Numbers print
+ * with `String(n)`, booleans as `true`/`false`. What each filter gives: {@link TEMPLATE_FILTERS}.
  */
 export function compileTemplate(source: string, options?: CompileTemplateOptions): Template {
-  const parser = new Parser(source, options?.allowedRoots);
+  const parser = new Parser(source, options?.allowedRoots, options?.escapeFor);
   parser.parse();
   const parts: readonly Part[] = parser.parts;
   const references: readonly string[] = Object.freeze([...parser.references]);

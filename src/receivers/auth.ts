@@ -30,6 +30,14 @@ export class WebhookAuthenticator {
     return this.tokenDigest !== undefined || this.basicDigest !== undefined;
   }
 
+  /** The schemes accepted, for clients that ask which credentials to give. */
+  get schemes(): ('bearer' | 'basic')[] {
+    return [
+      ...(this.tokenDigest ? (['bearer'] as const) : []),
+      ...(this.basicDigest ? (['basic'] as const) : []),
+    ];
+  }
+
   /** The `WWW-Authenticate` challenge for a 401, naming the schemes that would be accepted. */
   get challenge(): string {
     const schemes: string[] = [];

@@ -1,15 +1,30 @@
+/**
+ * receivers/: the first stage. `POST /webhook` on plain node:http (the hot path), checked in a
+ * fixed order (404/405 → 415 → 401 → 413 → 400, each a JSON error), then handed to the pipeline's
+ * `accept`; answered 200 only once the notification is in the notification log, 503 when it could
+ * not be (journal refused, or the backlog is full).
+ * Imports only the shared folders (alertmanager/, metrics, logger, errors).
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describeError, JournalError } from '../errors';
-import type { IngestResult } from '../incidents/book';
+import { describeError, JournalError, OverloadedError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { WebhookAuthenticator } from './auth';
-import { checkWebhookPayload, type WebhookPayload } from './payload';
+import { checkWebhookPayload, type WebhookPayload } from '../alertmanager/payload';
+
+/** An accepted notification: its place in the notification log, as the answer says it. */
+export interface Accepted {
+  readonly notification: number;
+}
 
 export interface WebhookDeps {
   auth: WebhookAuthenticator;
   maxBodyBytes: number;
-  ingest: (payload: WebhookPayload) => Promise<IngestResult>;
+  /**
+   * Records the validated notification durably (the notification log) and resolves once it is;
+   * rejects with JournalError or OverloadedError when it cannot, and the answer is then a 503.
+   */
+  accept: (payload: WebhookPayload, body: string, source: string) => Promise<Accepted>;
   metrics: Metrics;
   logger: Logger;
 }
@@ -25,7 +40,7 @@ export interface ErrorBody {
  * `POST /webhook`, on node:http directly: this is the hot path, and Express's per-request
  * machinery would cost more than everything else here. Checks run in a fixed order, each with
  * its own status and a JSON body: 405 method → 415 content type → 401 credentials → 413 size →
- * 400 JSON and schema. The answer is 200 once the notification is journaled; 5xx only when it
+ * 400 JSON and schema. The answer is 200 once the notification is logged; 5xx only when it
  * could not be, so that Alertmanager retries and nothing is lost.
  */
 export function createWebhookHandler(deps: WebhookDeps) {
@@ -97,9 +112,10 @@ export function createWebhookHandler(deps: WebhookDeps) {
         return;
       }
       if (outcome === 'aborted') return;
+      const text = outcome.toString('utf8');
       let parsed: unknown;
       try {
-        parsed = JSON.parse(outcome.toString('utf8'));
+        parsed = JSON.parse(text);
       } catch (err) {
         reject(400, {
           error: 'invalid_json',
@@ -118,7 +134,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
       }
       for (const alert of check.payload.alerts)
         metrics.alertsReceived.inc({ status: alert.status });
-      deps.ingest(check.payload).then(
+      deps.accept(check.payload, text, req.socket.remoteAddress ?? '').then(
         (result) => {
           sendJson(res, 200, { status: 'accepted', ...result });
         },
@@ -126,6 +142,14 @@ export function createWebhookHandler(deps: WebhookDeps) {
           if (err instanceof JournalError) {
             logger.error('webhook not accepted: journal write failed', { error: err.message });
             sendJson(res, 503, { error: err.code, message: err.message }, { 'Retry-After': '1' });
+          } else if (err instanceof OverloadedError) {
+            logger.warn('webhook not accepted: backlog full', { error: err.message });
+            sendJson(
+              res,
+              503,
+              { error: err.code, message: err.message },
+              { 'Retry-After': String(err.retryAfterS) },
+            );
           } else {
             logger.error('webhook not accepted: internal error', { error: describeError(err) });
             sendJson(res, 500, {

@@ -1,79 +1,28 @@
+/**
+ * remediations/: acting. actions/ holds one file per action and the `ACTIONS` catalogue; an action
+ * implements the policy language's `ActionSpec` and this file's `Action` (plan reads, apply writes,
+ * reconcile re-reads after a crash). executor/ runs plans behind the safety gates, coordination/
+ * keeps locks, attempts and claims in Leases, escalation.ts hands incidents to humans. Imports
+ * every stage before it; actions never import the executor or coordination.
+ */
 import type { AlertState, Incident } from '../incidents/incident';
 import type { KubePort, ObjectRef } from '../kube/port';
 import type { Notifier } from '../notify/notifier';
+import type { ActionSpec } from '../policies/action-spec';
 import type { RenderedTarget } from '../policies/planner';
-
-/**
- * What every remediation action declares about itself. Each action is one file in this folder
- * exporting one `ActionSpec`; `index.ts` lists them explicitly. The name is the same everywhere:
- * the YAML `action:` value, the metric label, the log field, the file name.
- */
-
-/** Kinds a policy's `target` can name. */
-export const TARGET_KINDS = ['Deployment', 'Pod'] as const;
-export type TargetKind = (typeof TARGET_KINDS)[number];
-
-/** One RBAC rule, as in a Role. */
-export interface RbacRule {
-  readonly apiGroups: readonly string[];
-  readonly resources: readonly string[];
-  readonly verbs: readonly string[];
-}
-
-/** A JSON Schema object for an action's `params` (validated by ajv with defaults applied). */
-export interface ParamsSchema {
-  readonly type: 'object';
-  readonly additionalProperties: false;
-  readonly description?: string;
-  readonly properties: Readonly<Record<string, unknown>>;
-  readonly required?: readonly string[];
-}
-
-export interface ActionSpec {
-  readonly name: string;
-  /** One paragraph for the reference docs. */
-  readonly description: string;
-  /** Target kinds the action works on; empty when it needs no Kubernetes target (notify). */
-  readonly targetKinds: readonly TargetKind[];
-  /**
-   * True when the action changes something to fix the incident: its step is then verified (did
-   * the alerts resolve?), moves the incident to Resolving and counts for the circuit breaker.
-   * Telling humans (notify) and diagnosing (run-job) fix nothing, so they are not judged.
-   */
-  readonly remediates: boolean;
-  readonly params: ParamsSchema;
-  /**
-   * Checks across params that JSON Schema says badly ("exactly one of to, by, factor"); returns
-   * problems as `[param, message]`, param '' for the whole params object.
-   */
-  readonly checkParams?: (params: Readonly<Record<string, unknown>>) => [string, string][];
-  /** What the action needs in each target namespace; deploy/k8s RBAC is the union (a test compares). */
-  readonly rbac: readonly RbacRule[];
-  /** A step using this action, as an SRE would write it. */
-  readonly example: Readonly<Record<string, unknown>>;
-}
-
-/** A duration as policies write it: `30s`, `5m`, `1h30m`, `2d`; units largest first, each once. */
-export const durationSchema = {
-  type: 'string',
-  pattern: '^(?=[0-9])([0-9]+d)?([0-9]+h)?([0-9]+m(?!s))?([0-9]+s)?([0-9]+ms)?$',
-  description:
-    'A duration: numbers with units, largest first (d, h, m, s, ms), e.g. 30s, 5m, 1h30m.',
-} as const;
-
-/** A Kubernetes object name (DNS-1123 subdomain), or a template rendering one. */
-export const nameSchema = { type: 'string', minLength: 1, maxLength: 253 } as const;
-
-// ---------------------------------------------------------------------------------------------
-// Running an action
 
 /** What a running action knows. Built by the executor for one step of one plan. */
 export interface ActionContext<P = Readonly<Record<string, unknown>>> {
   readonly kube: KubePort;
   readonly target?: RenderedTarget;
   readonly params: P;
-  /** Writes go out with `dryRun=All`: checked by the server, stored nowhere. */
+  /** This step changes nothing: writes go out with `dryRun=All` (checked, stored nowhere). */
   readonly dryRun: boolean;
+  /**
+   * The plan is a dry run (the server's or its policy's). The same as `dryRun`, but for a step
+   * that runs anyway in a dry run (a notification, `runsInDryRun`): it then says so.
+   */
+  readonly dryRunPlan: boolean;
   readonly now: Date;
   /** The alert instances that triggered the plan, with their labels. */
   readonly alerts: readonly AlertState[];

@@ -1,14 +1,26 @@
 import { V1MicroTime, type EventsV1Event } from '@kubernetes/client-node';
+import { utf8Length } from '../kube/names';
 import type { ObjectRef } from '../kube/port';
 
 export const REPORTING_CONTROLLER = 'remediator.dev/remediator';
+
+/**
+ * The API server's limits on an Event (pkg/apis/core/validation/events.go). It checks them with
+ * Go's `len()`, which counts UTF-8 bytes: a note of 1,000 characters with `→` in it is too long.
+ */
+export const EVENT_LIMITS = {
+  note: 1024,
+  reason: 128,
+  action: 128,
+  reportingInstance: 128,
+} as const;
 
 export type AuditReason = 'RemediationApplied' | 'RemediationDryRun' | 'RemediationFailed';
 
 /**
  * An events.k8s.io/v1 Event about a remediation, on the object it changed, shaped the way the API
  * server validates it (docs/kubernetes-api.md §7): 6-digit MicroTime, `regarding.uid` so that
- * `kubectl describe` shows it, client-go's naming, and every length limit respected.
+ * `kubectl describe` shows it, client-go's naming, and every length limit respected in bytes.
  */
 export function remediationEvent(input: {
   regarding: ObjectRef;
@@ -29,10 +41,10 @@ export function remediationEvent(input: {
     },
     eventTime: new V1MicroTime(now),
     type: input.reason === 'RemediationFailed' ? 'Warning' : 'Normal',
-    reason: input.reason,
-    action: actionWord(input.action),
+    reason: cutToBytes(input.reason, EVENT_LIMITS.reason),
+    action: cutToBytes(actionWord(input.action), EVENT_LIMITS.action),
     reportingController: REPORTING_CONTROLLER,
-    reportingInstance: input.instance.slice(0, 128),
+    reportingInstance: cutToBytes(input.instance, EVENT_LIMITS.reportingInstance),
     regarding: {
       apiVersion: regarding.apiVersion,
       kind: regarding.kind,
@@ -40,8 +52,25 @@ export function remediationEvent(input: {
       name: regarding.name,
       ...(regarding.uid === undefined ? {} : { uid: regarding.uid }),
     },
-    note: input.note.length > 1024 ? `${input.note.slice(0, 1021)}...` : input.note,
+    note: cutToBytes(input.note, EVENT_LIMITS.note, '...'),
   };
+}
+
+/**
+ * `text` if it fits in `maxBytes` of UTF-8; otherwise its longest prefix of whole code points
+ * that fits together with `marker`, then `marker`. Never splits a character (or a surrogate pair).
+ */
+export function cutToBytes(text: string, maxBytes: number, marker = ''): string {
+  if (utf8Length(text) <= maxBytes) return text;
+  const budget = maxBytes - utf8Length(marker);
+  let used = 0;
+  let head = '';
+  for (const codePoint of text) {
+    used += utf8Length(codePoint);
+    if (used > budget) break;
+    head += codePoint;
+  }
+  return `${head}${marker}`;
 }
 
 /**

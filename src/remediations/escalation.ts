@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import { describeError } from '../errors';
-import type { IncidentBook } from '../incidents/book';
+import type { IncidentStore } from '../journal/incident-store';
 import { transition, type Incident, type TimelineEntry } from '../incidents/incident';
 import type { IncidentRecords } from '../journal/incident-records';
 import type { Journal } from '../journal/journal';
@@ -8,7 +8,7 @@ import type { RemediationRecords } from '../journal/remediation-records';
 import type { Logger } from '../logger';
 import type { ESCALATION_REASONS, Metrics } from '../metrics';
 import type { Notifier } from '../notify/notifier';
-import { matchesLabels } from '../policies/matchers';
+import { matchesLabels } from '../labels/matchers';
 import type { EscalationLadder, EscalationRung, PolicySet } from '../policies/policy';
 
 /** Why humans are told: automation gave up (and how), or the incident stayed open too long. */
@@ -51,7 +51,7 @@ export function dueRungs(
 
 export interface EscalatorDeps {
   journal: Journal;
-  book: IncidentBook;
+  store: IncidentStore;
   incidents: IncidentRecords;
   remediations: RemediationRecords;
   notifier: Notifier;
@@ -93,7 +93,7 @@ export class Escalator {
     const { deps } = this;
     deps.metrics.escalations.inc({ reason });
     const now = deps.clock.now().getTime();
-    await deps.book.update(incident, (current) => {
+    await deps.store.update(incident, (current) => {
       const entry: TimelineEntry = {
         at: now,
         kind: 'escalated',
@@ -224,7 +224,7 @@ export class Escalator {
     const { deps } = this;
     let message: string;
     if (options.dryRun) {
-      deps.metrics.notifications.inc({ sink, template, result: 'dry_run' });
+      deps.notifier.withhold({ sink, template, incident, reason });
       message = `${what}: not sent (dry run)`;
     } else if (!(await this.claim(options.claim, incident))) {
       message = `${what}: sent by another replica`;
@@ -244,7 +244,7 @@ export class Escalator {
       }
     }
     const at = deps.clock.now().getTime();
-    await deps.book.update(incident, () => ({
+    await deps.store.update(incident, () => ({
       timeline: [{ at, kind: 'notification', message, data: { sink, template } }],
     }));
   }

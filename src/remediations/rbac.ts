@@ -1,15 +1,21 @@
-import type { RbacRule } from './action';
-import { ACTION_SPECS } from './index';
+import type { RbacRule } from '../policies/action-spec';
+import { ACTIONS } from './actions/index';
 
 /**
  * What the executor itself needs in a target namespace, whatever the actions: the audit Event on
- * the changed object, and reading a target's annotations for the opt-out gate (and its uid for
- * the Event).
+ * the changed object; reading a target of any kind for its opt-out annotation (and its uid for
+ * the Event); and finding a target named through a pod (the pod, then its ReplicaSet) or an HPA
+ * (listed, as the scale action lists them).
  */
 export const EXECUTOR_TARGET_RULES: readonly RbacRule[] = [
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] },
+  {
+    apiGroups: ['apps'],
+    resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'],
+    verbs: ['get'],
+  },
   { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+  { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list'] },
 ];
 
 /**
@@ -29,8 +35,47 @@ export const OWN_NAMESPACE_RULES: readonly RbacRule[] = [
  * (API group, resource) with verbs sorted: exactly what deploy/k8s grants in target namespaces.
  */
 export function targetNamespaceRules(): RbacRule[] {
-  const declared: readonly RbacRule[] = ACTION_SPECS.flatMap((a): readonly RbacRule[] => a.rbac);
+  const declared: readonly RbacRule[] = ACTIONS.flatMap((a): readonly RbacRule[] => a.rbac);
   return mergeRules([...declared, ...EXECUTOR_TARGET_RULES]);
+}
+
+/** One granted (API group, resource) with its verbs and who needs each: action names or `executor`. */
+export interface RbacGrant {
+  readonly apiGroup: string;
+  readonly resource: string;
+  readonly verbs: readonly { readonly verb: string; readonly neededBy: readonly string[] }[];
+}
+
+/**
+ * `targetNamespaceRules()` with, for each verb, the actions (or the executor) that declare it: the
+ * table docs/kubernetes-api.md shows, so that a reader can tell why each permission is there.
+ */
+export function targetNamespaceGrants(): RbacGrant[] {
+  const declarers: [string, readonly RbacRule[]][] = [
+    ...ACTIONS.map((a): [string, readonly RbacRule[]] => [a.name, a.rbac]),
+    ['executor', EXECUTOR_TARGET_RULES],
+  ];
+  return targetNamespaceRules().map((rule) => {
+    const apiGroup = rule.apiGroups[0] ?? '';
+    const resource = rule.resources[0] ?? '';
+    return {
+      apiGroup,
+      resource,
+      verbs: rule.verbs.map((verb) => ({
+        verb,
+        neededBy: declarers
+          .filter(([, rules]) =>
+            rules.some(
+              (r) =>
+                r.apiGroups.includes(apiGroup) &&
+                r.resources.includes(resource) &&
+                r.verbs.includes(verb),
+            ),
+          )
+          .map(([name]) => name),
+      })),
+    };
+  });
 }
 
 /** Merges rules per (apiGroup, resource) into a canonical, sorted list. */

@@ -25,10 +25,15 @@ policies:
 const DEPLOYED = '{ alertname: HighLatency, namespace: prod, deployment: api }';
 
 /** Runs one test whose only notification is one HighLatency alert, against `expectations`. */
-function run(expectations: string, labels = DEPLOYED): { failed: boolean; report: string } {
+function run(
+  expectations: string,
+  labels = DEPLOYED,
+  policies = POLICIES,
+  annotations = '{}',
+): { failed: boolean; report: string } {
   const dir = tempDir();
   try {
-    writeFileSync(join(dir.path, 'policies.yaml'), POLICIES);
+    writeFileSync(join(dir.path, 'policies.yaml'), policies);
     const file = join(dir.path, 't.test.yaml');
     writeFileSync(
       file,
@@ -36,7 +41,7 @@ function run(expectations: string, labels = DEPLOYED): { failed: boolean; report
 tests:
   - name: one
     notifications:
-      - alerts: [{ labels: ${labels} }]
+      - alerts: [{ labels: ${labels}, annotations: ${annotations} }]
     expect:
 ${expectations}`,
     );
@@ -95,6 +100,32 @@ describe('runPolicyTests', () => {
         noDeployment,
       ).failed,
     ).toBe(true);
+  });
+
+  it('expects the invalid_target skip of a name the API server would refuse', () => {
+    const slashed = '{ alertname: HighLatency, namespace: prod, deployment: "web/x" }';
+    const skip = (reason: string) =>
+      `      - plan: [{ policy: page }]\n        skips: [{ policy: scale, code: invalid_target, reason: '${reason}' }]`;
+    expect(run(skip('target name "web/x" is not a valid Deployment name'), slashed).failed).toBe(
+      false,
+    );
+    expect(run(skip('target name "web/x"'), DEPLOYED).failed).toBe(true);
+  });
+
+  it('expects the value_condition_not_met skip, which quotes the value, its annotation and the bound', () => {
+    const policies = `
+sinks: { oncall: { type: webhook, url: 'http://127.0.0.1:9/hook' } }
+policies:
+  - name: deep-queue
+    match: ['alertname="QueueDepth"']
+    value: { annotation: queue_depth, above: 1000 }
+    steps: [{ action: notify, params: { sink: oncall } }]
+`;
+    const labels = '{ alertname: QueueDepth, namespace: prod }';
+    const skipped = `      - plan: []\n        skips: [{ policy: deep-queue, code: value_condition_not_met, reason: 'annotation queue_depth="800" (800) is not > 1000' }]`;
+    expect(run(skipped, labels, policies, '{ queue_depth: "800" }').failed).toBe(false);
+    const planned = `      - plan: [{ policy: deep-queue }]\n        skips: []`;
+    expect(run(planned, labels, policies, '{ queue_depth: "1200" }').failed).toBe(false);
   });
 
   it('says which expectation failed, after which notification, and what was got', () => {

@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import { formatProblem } from '../../src/policies/loader';
-import { untestedPolicies } from '../../src/cli/run-policy-tests';
+import { untestedNotes, untestedPolicies } from '../../src/cli/run-policy-tests';
 import { loadTestFile } from '../../src/cli/test-file';
 
 const ROOT = join(__dirname, '..', '..');
@@ -37,11 +37,11 @@ describe('loadTestFile', () => {
       `${f}:7:13: tests[0].notifications[0].at: must be a duration such as 30s, 5m or 1h30m (units largest first)`,
       `${f}:9:47: tests[0].notifications[0].alerts[0].labels.bad-name: "bad-name" is not a label name (letters, digits and _, not starting with a digit)`,
       `${f}:9:65: tests[0].notifications[0].alerts[0].labels.pod: must not be empty`,
-      `${f}:10:13: tests[0].notifications[0].alerts[0].annotation: unknown key "annotation"`,
+      `${f}:10:13: tests[0].notifications[0].alerts[0].annotation: unknown key "annotation": did you mean "annotations"?`,
       `${f}:11:21: tests[0].notifications[0].alerts[0].status: must be one of "firing", "resolved"`,
       `${f}:13:19: tests[0].expect[0].severity: must be one of "Sev1", "Sev2", "Sev3", "Sev4", 1, 2, 3, 4`,
       `${f}:16:29: tests[0].expect[0].plan[0].steps[1]: must be one of "rollback", "restart", "scale", "restore-model", "isolate", "run-job", "notify"`,
-      `${f}:17:9: tests[0].expect[0].skip: unknown key "skip"`,
+      `${f}:17:9: tests[0].expect[0].skip: unknown key "skip": did you mean "skips"?`,
     ]);
   });
 
@@ -111,10 +111,14 @@ describe('loadTestFile', () => {
     });
   });
 
-  it('loads the shipped policy tests, whose expectations name every shipped policy', () => {
-    const result = load('deploy/k8s/policies.test.yaml');
-    if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
-    expect(result.testFile.policySet.source).toBe('deploy/k8s/policies.yaml');
-    expect(untestedPolicies(result.testFile)).toEqual([]);
+  it('loads the shipped policy tests, whose expectations together name every shipped policy', () => {
+    const files = ['runbook', 'kube-prometheus'].map((pack) => {
+      const result = load(`deploy/k8s/policies/${pack}.test.yaml`);
+      if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
+      expect(result.testFile.policySet.source).toBe('deploy/k8s/policies');
+      return result.testFile;
+    });
+    expect(untestedPolicies(files[1]!)).toContain('service-disruption');
+    expect(untestedNotes(files)).toEqual([]);
   });
 });

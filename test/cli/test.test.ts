@@ -1,19 +1,46 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCli } from '../support/cli';
 
 const F = 'test/fixtures/policies';
 
 describe('remediator test (the built binary)', () => {
-  it('passes the shipped policy tests, which cover every shipped policy, and exits 0', () => {
-    const { code, stdout, stderr } = runCli(['test', 'deploy/k8s/policies.test.yaml']);
+  it('passes the shipped policy tests, which together cover every shipped policy, and exits 0', () => {
+    const { code, stdout, stderr } = runCli([
+      'test',
+      'deploy/k8s/policies/runbook.test.yaml',
+      'deploy/k8s/policies/kube-prometheus.test.yaml',
+    ]);
     expect(stderr).toBe('');
     expect(stdout).toMatch(
-      /^Unit testing deploy\/k8s\/policies\.test\.yaml \(policies: deploy\/k8s\/policies\.yaml\)\n/,
+      /^Unit testing deploy\/k8s\/policies\/runbook\.test\.yaml \(policies: deploy\/k8s\/policies\)\n/,
+    );
+    expect(stdout).toContain(
+      'Unit testing deploy/k8s/policies/kube-prometheus.test.yaml (policies: deploy/k8s/policies)\n',
     );
     expect(stdout).not.toContain('FAIL');
     expect(stdout).not.toContain('note:');
     expect(stdout).toMatch(/\n\n(\d+) tests, 0 failed\n$/);
     expect(Number(/(\d+) tests, 0 failed/.exec(stdout)?.[1])).toBeGreaterThanOrEqual(10);
     expect(code).toBe(0);
+  });
+
+  it("passes a new SRE's three policies without workarounds: a pod's Deployment restarted for a Sev2+ crash loop, a value condition that says why, continue: false", () => {
+    const { code, stdout, stderr } = runCli(['test', `${F}/newcomer.test.yaml`]);
+    expect(stderr).toBe('');
+    expect(stdout).not.toContain('FAIL');
+    expect(stdout).not.toContain('note:');
+    expect(stdout).toMatch(/\n\n4 tests, 0 failed\n$/);
+    expect(code).toBe(0);
+  });
+
+  it('notes the policies of a set that no test file of the run names', () => {
+    const { code, stdout } = runCli(['test', 'deploy/k8s/policies/kube-prometheus.test.yaml']);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'note: no expectation of deploy/k8s/policies/kube-prometheus.test.yaml names policy "service-disruption" of deploy/k8s/policies in a plan or a skip',
+    );
+    expect(stdout).not.toMatch(/note: .*"crash-loop"/);
   });
 
   it('prints each failed expectation with its notification, expected versus got, and exits 1', () => {
@@ -106,5 +133,11 @@ describe('remediator test (the built binary)', () => {
     const { code, stdout } = runCli(['test', '--help']);
     expect(stdout).toContain('Usage: remediator test FILE...');
     expect(code).toBe(0);
+  });
+
+  it('points --help to the generated reference of its file format, which exists', () => {
+    const { stdout } = runCli(['test', '--help']);
+    expect(stdout).toContain('docs/policy-tests.md');
+    expect(existsSync(join(__dirname, '..', '..', 'docs', 'policy-tests.md'))).toBe(true);
   });
 });

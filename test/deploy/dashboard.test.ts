@@ -1,5 +1,6 @@
 import { DASHBOARD_FILE } from '../../src/tools/generate-manifests';
 import { metricNames, read } from './manifests';
+import { VERIFICATION_RESULTS } from '../../src/metrics';
 
 /*
  * deploy/grafana/remediator.json imports into any Grafana (10 or later) with any Prometheus data
@@ -90,6 +91,10 @@ describe('the Grafana dashboard', () => {
   ])('shows %s (%s)', (_, metric) => {
     const used = queryPanels.flatMap((p) => p.targets.flatMap((t: any) => metricNames(t.expr)));
     expect(used).toContain(metric);
+  });
+
+  it('divides by verdicts only: dry-run steps get none, so the metric has no result for them', () => {
+    expect(VERIFICATION_RESULTS).toEqual(['effective', 'ineffective']);
   });
 
   it('shows verification effectiveness as effective verdicts over all verdicts', () => {

@@ -102,7 +102,13 @@ describe('the Dockerfile', () => {
 
   it('copies into the build stage what `npm ci` and `npm run build` read, before they run', () => {
     const tsconfig = JSON.parse(read('tsconfig.build.json'));
-    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
+    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json && npm run build:console');
+    // The console's bundle reads its sources from src/ (copied below) and nothing else.
+    const consoleInputs = (pkg.scripts['build:console'] ?? '')
+      .split(/\s+/)
+      .filter((w) => /\.(tsx?|css)$/.test(w));
+    expect(consoleInputs.length).toBeGreaterThan(0);
+    for (const input of consoleInputs) expect(input).toMatch(/^src\/console\//);
     const steps = builder.instructions;
     const copiedAt = (file: string): number =>
       steps.findIndex(
@@ -196,11 +202,14 @@ describe('the Dockerfile', () => {
     expect(vars.REMEDIATOR_DATA_DIR).toBe(argv[argv.indexOf('--data-dir') + 1]);
   });
 
-  it('ships the policies at the path it points at, and a data directory the user owns', () => {
+  it('ships the policies directory at the path it points at, without its tests, and a data directory the user owns', () => {
     const vars = env(runtime);
-    const policies = copies(runtime).find((c) => c.sources.includes('deploy/k8s/policies.yaml'));
-    expect(policies?.dest).toBe(vars.REMEDIATOR_POLICIES);
-    expect(parse(read('deploy/k8s/policies.yaml')).policies.length).toBeGreaterThan(0);
+    const policies = copies(runtime).find((c) => c.sources.includes('deploy/k8s/policies/'));
+    expect(policies?.dest.replace(/\/$/, '')).toBe(vars.REMEDIATOR_POLICIES);
+    expect(parse(read('deploy/k8s/policies/runbook.yaml')).policies.length).toBeGreaterThan(0);
+    const ignored = read('.dockerignore').split('\n');
+    expect(ignored).toContain('!deploy/k8s/policies/');
+    expect(ignored).toContain('deploy/k8s/policies/*.test.yaml');
     const run = args(runtime, 'RUN').join(' ');
     expect(run).toContain(`mkdir -p ${vars.REMEDIATOR_DATA_DIR}`);
     expect(run).toContain(`chown ${last(runtime, 'USER')} ${vars.REMEDIATOR_DATA_DIR}`);

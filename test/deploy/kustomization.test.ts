@@ -28,6 +28,7 @@ import {
   TARGET_CLUSTER_ROLE,
 } from '../../src/tools/generate-manifests';
 import { all, one, read, renderKustomization, ROOT, selectors } from './manifests';
+import { policyFilesIn } from '../../src/policies/store';
 
 /*
  * deploy/k8s as kubectl renders it: every object's shape (kubernetes-models and the Prometheus
@@ -141,7 +142,7 @@ describe('kubectl kustomize deploy/k8s', () => {
 
   it('lists every manifest of deploy/k8s as a resource, and nothing that is not there', () => {
     const kustomization = parse(read('deploy/k8s/kustomization.yaml'));
-    const notResources = ['kustomization.yaml', 'policies.yaml', 'policies.test.yaml'];
+    const notResources = ['kustomization.yaml'];
     const manifests = readdirSync(join(ROOT, 'deploy/k8s'))
       .filter((f) => f.endsWith('.yaml') && !notResources.includes(f))
       .sort();
@@ -266,13 +267,18 @@ describe('the Deployment', () => {
     expect(containerPort('http')).toBe(config.port);
   });
 
-  it('reads the policies file from the policies ConfigMap, which holds the shipped policies.yaml', () => {
-    const file = argValue('policies');
-    const { mount, volume } = mountHolding(file);
-    expect(posix.dirname(file)).toBe(mount.mountPath);
+  it('reads the policies directory from the policies ConfigMap, which holds every shipped policies file', () => {
+    const dir = argValue('policies');
+    const { mount, volume } = mountHolding(`${dir}/runbook.yaml`);
+    expect(dir).toBe(mount.mountPath);
     expect(mount.subPath).toBeUndefined(); // a subPath mount would never see an edit
     const configMap = one(objects, 'ConfigMap', volume.configMap.name);
-    expect(configMap.data[posix.basename(file)]).toBe(read('deploy/k8s/policies.yaml'));
+    const shipped = policyFilesIn(join(ROOT, 'deploy/k8s/policies')).map((f) => posix.basename(f));
+    expect(shipped).toEqual(['kube-prometheus.yaml', 'runbook.yaml']);
+    expect(Object.keys(configMap.data).sort()).toEqual(shipped);
+    for (const name of shipped) {
+      expect(configMap.data[name]).toBe(read(`deploy/k8s/policies/${name}`));
+    }
   });
 
   it('reads the webhook token from the Secret remediator-webhook, which is not shipped', () => {
@@ -285,7 +291,7 @@ describe('the Deployment', () => {
   });
 
   it('mounts the optional sinks Secret where every urlFile of the shipped policies is', () => {
-    const policies = parse(read('deploy/k8s/policies.yaml'));
+    const policies = parse(read('deploy/k8s/policies/runbook.yaml'));
     const urlFiles = Object.values<any>(policies.sinks).map((s) => s.urlFile as string);
     expect(urlFiles.length).toBeGreaterThan(0);
     for (const file of urlFiles) {

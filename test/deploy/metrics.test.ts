@@ -143,7 +143,7 @@ describe('the metrics the dashboard and the alert rules query', () => {
     const dir = tempDir('remediator-deploy-metrics-');
     removeDir = dir.remove;
     server = await startServer(
-      { dataDir: dir.path, policiesFile: 'deploy/k8s/policies.yaml' },
+      { dataDir: dir.path, policiesFile: 'deploy/k8s/policies' },
       { processMetrics: true },
     );
     const res = await fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(10_000) });

@@ -5,7 +5,7 @@ import { exists } from './support';
 /*
  * `npm run demo` as a newcomer runs it (after the build, which test:e2e did): it must tell the
  * whole of scenario 1 in order, exit 0 and leave nothing running; on Ctrl-C it must stop every
- * process it started and exit 130.
+ * process it started and exit 130; with --keep it must print the console's URL, which serves it.
  */
 
 const ROOT = join(__dirname, '..', '..');
@@ -18,10 +18,13 @@ interface DemoRun {
 }
 
 /** Runs the demo in its own process group; `onLine` sees each stdout line as it comes. */
-function runDemo(onLine: (line: string, pid: number) => void = () => undefined): Promise<DemoRun> {
+function runDemo(
+  onLine: (line: string, pid: number) => void = () => undefined,
+  args: readonly string[] = [],
+): Promise<DemoRun> {
   const child = spawn(
     process.execPath,
-    ['--enable-source-maps', 'scripts/run-ts.js', 'scripts/demo.ts'],
+    ['--enable-source-maps', 'scripts/run-ts.js', 'scripts/demo.ts', ...args],
     { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
   );
   const pid = child.pid!;
@@ -99,5 +102,28 @@ it('stops everything it started on Ctrl-C and exits 130', async () => {
   expect(run.stderr).toMatch(/SIGINT: stopping everything/);
   expect(run.stdout).toMatch(/stopped: nothing left running/);
   expect(run.stdout).not.toMatch(/incident #1 opened/);
+  expect(exists(-run.pid)).toBe(false);
+}, 110_000);
+
+it('with --keep, prints the console among the URLs, serves it, and stops on Ctrl-C', async () => {
+  let consoleUrl: string | undefined;
+  let page: { status: number; type: string | null } | undefined;
+  const run = await runDemo(
+    (line, pid) => {
+      const match = /^\s+console\s+(http:\/\/127\.0\.0\.1:\d+\/)\s/.exec(line);
+      if (match === null || consoleUrl !== undefined) return;
+      consoleUrl = match[1];
+      void fetch(consoleUrl ?? '', { signal: AbortSignal.timeout(5000) })
+        .then((res) => {
+          page = { status: res.status, type: res.headers.get('content-type') };
+        })
+        .finally(() => process.kill(pid, 'SIGINT'));
+    },
+    ['--keep'],
+  );
+  expect({ consoleUrl, stdout: run.stdout }).toMatchObject({ consoleUrl: expect.any(String) });
+  expect(run.stdout).toMatch(/console .*\/incidents\/1 .*\/status/);
+  expect(page).toEqual({ status: 200, type: 'text/html; charset=utf-8' });
+  expect(run.stdout).toMatch(/stopped: nothing left running/);
   expect(exists(-run.pid)).toBe(false);
 }, 110_000);

@@ -148,7 +148,8 @@ describe('high error rate, end to end: rollback after a recent rollout, restart 
     s.step(`fake kube: PATCH ${deploymentPath(RECENT)} (${patch?.contentType})`);
 
     // kubectl rollout undo's patch: revision 1's template without pod-template-hash, and the
-    // annotations rebuilt from the Deployment's own revision (plus remediator's history).
+    // annotations rebuilt from the Deployment's own revision (plus remediator's history), guarded
+    // by tests on the Deployment's uid and generation as read when the step was planned.
     const template = structuredClone(previous.spec.template);
     expect(template.metadata.labels['pod-template-hash']).toBeDefined();
     delete template.metadata.labels['pod-template-hash'];
@@ -158,6 +159,8 @@ describe('high error rate, end to end: rollback after a recent rollout, restart 
       fault: false,
     });
     expect(patch?.body).toEqual([
+      { op: 'test', path: '/metadata/uid', value: expect.any(String) },
+      { op: 'test', path: '/metadata/generation', value: expect.any(Number) },
       { op: 'replace', path: '/spec/template', value: template },
       {
         op: 'replace',

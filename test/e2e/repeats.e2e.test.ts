@@ -8,6 +8,12 @@ import {
 } from './support';
 import { stackForFile } from './support/suite';
 
+/** The name of a plan's target (every shipped policy names its Deployment from a label). */
+function targetName(plan: { readonly target: PlanTarget | null }): string | undefined {
+  return plan.target !== null && 'name' in plan.target ? plan.target.name : undefined;
+}
+type PlanTarget = NonNullable<PlanView['target']>;
+
 /*
  * Scenario 4, repeated notifications and a partly resolved group. Alertmanager groups by
  * alertname and namespace here, so HighErrorRate for three Deployments of `prod` is one group and
@@ -165,7 +171,7 @@ describe('repeated notifications and a partly resolved group, end to end', () =>
 
     // service-disruption: one plan per alert instance, on that alert's Deployment.
     const disruption = acting(incident, 'service-disruption');
-    expect(disruption.map((p) => [p.target?.name, deploymentsOf(incident, p)]).sort()).toEqual(
+    expect(disruption.map((p) => [targetName(p), deploymentsOf(incident, p)]).sort()).toEqual(
       NAMES.map((n) => [n, [n]]).sort(),
     );
     for (const plan of disruption) {
@@ -235,13 +241,13 @@ describe('repeated notifications and a partly resolved group, end to end', () =>
       (i) =>
         i.id === id &&
         acting(i, 'service-disruption').some(
-          (p) => p.target?.name === RECOVERS && p.status === 'effective',
+          (p) => targetName(p) === RECOVERS && p.status === 'effective',
         ),
       `the restart of ${RECOVERS} to be verified effective`,
       10_000,
     );
     const recovered = acting(verified, 'service-disruption').find(
-      (p) => p.target?.name === RECOVERS,
+      (p) => targetName(p) === RECOVERS,
     );
     expect(recovered?.remediations[1]).toMatchObject({
       action: 'restart',
@@ -302,7 +308,7 @@ describe('repeated notifications and a partly resolved group, end to end', () =>
       (i) =>
         i.id === id &&
         acting(i, 'service-disruption')
-          .filter((p) => STILL_FIRING.includes(p.target?.name ?? ''))
+          .filter((p) => STILL_FIRING.includes(targetName(p) ?? ''))
           .every((p) => p.remediations[2]?.action === 'notify'),
       'the notify steps of the two restarts that did not help',
       20_000,
@@ -310,9 +316,9 @@ describe('repeated notifications and a partly resolved group, end to end', () =>
     for (const plan of acting(incident, 'service-disruption')) {
       const steps = plan.remediations.map((r) => [r.action, r.status, r.verification]);
       s.step(
-        `plan ${plan.id} on ${plan.target?.name ?? '?'}: ${plan.status} ${JSON.stringify(steps)}`,
+        `plan ${plan.id} on ${targetName(plan) ?? '?'}: ${plan.status} ${JSON.stringify(steps)}`,
       );
-      if (plan.target?.name === RECOVERS) {
+      if (targetName(plan) === RECOVERS) {
         expect(steps).toEqual([
           ['rollback', 'skipped', null],
           ['restart', 'applied', 'effective'],

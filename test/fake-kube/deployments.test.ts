@@ -207,16 +207,25 @@ describe('Deployments through client-node', () => {
     );
   });
 
-  it('rejects a JSON patch replacing /metadata/annotations on a Deployment without annotations', async () => {
+  // evanphx/json-patch v4 (the server's): `replace` needs the parent, not the member itself.
+  it('accepts a JSON patch replacing /metadata/annotations on a Deployment without annotations', async () => {
+    const result = await patch(
+      [
+        {
+          op: 'replace',
+          path: '/metadata/annotations',
+          value: { 'kubernetes.io/change-cause': 'x' },
+        },
+      ],
+      JSON_PATCH,
+    );
+    expect(result.metadata?.annotations).toEqual({ 'kubernetes.io/change-cause': 'x' });
+  });
+
+  it('rejects a JSON patch replacing a member whose parent is missing with the generic 422', async () => {
     const failure = await apiFailure(
       patch(
-        [
-          {
-            op: 'replace',
-            path: '/metadata/annotations',
-            value: { 'kubernetes.io/change-cause': 'x' },
-          },
-        ],
+        [{ op: 'replace', path: '/metadata/annotations/kubernetes.io~1change-cause', value: 'x' }],
         JSON_PATCH,
       ),
     );

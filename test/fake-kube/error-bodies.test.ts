@@ -33,7 +33,7 @@ describe('error bodies', () => {
   });
 
   it('answers a path it does not serve with the generic 404', async () => {
-    const answer = await raw(fake, 'GET', '/apis/apps/v1/namespaces/ns/statefulsets/db');
+    const answer = await raw(fake, 'GET', '/apis/apps/v1/namespaces/ns/controllerrevisions/db');
     expect(answer.status).toBe(404);
     expect(answer.json).toEqual({
       kind: 'Status',

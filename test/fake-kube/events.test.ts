@@ -130,6 +130,14 @@ describe('events.k8s.io/v1 Events', () => {
         `reportingController: Invalid value: "remediator.example.com/${'a'.repeat(64)}": name part must be no more than 63 characters`,
       ],
     ],
+    [
+      'a reportingController name part of 32 two-byte characters (64 bytes)',
+      auditEvent({ reportingController: `remediator.example.com/${'é'.repeat(32)}` }),
+      [
+        `reportingController: Invalid value: "remediator.example.com/${'é'.repeat(32)}": name part must be no more than 63 characters`,
+        `reportingController: Invalid value: "remediator.example.com/${'é'.repeat(32)}": ${QUALIFIED_NAME_RULE}`,
+      ],
+    ],
     ['no reportingInstance', without('reportingInstance'), ['reportingInstance: Required value']],
     [
       'a reportingInstance over 128 characters',
@@ -152,6 +160,27 @@ describe('events.k8s.io/v1 Events', () => {
       'a note over 1024 characters',
       auditEvent({ note: 'n'.repeat(1025) }),
       ['message: Invalid value: "": can have at most 1024 characters'],
+    ],
+    // The limits are Go's len(): bytes. 342 arrows are 342 characters but 1026 bytes.
+    [
+      'a note of 342 arrows (1026 bytes)',
+      auditEvent({ note: '→'.repeat(342) }),
+      ['message: Invalid value: "": can have at most 1024 characters'],
+    ],
+    [
+      'a reason of 65 two-byte characters (130 bytes)',
+      auditEvent({ reason: 'é'.repeat(65) }),
+      ['reason: Invalid value: "": can have at most 128 characters'],
+    ],
+    [
+      'an action of 33 emoji (132 bytes)',
+      auditEvent({ action: '😀'.repeat(33) }),
+      ['action: Invalid value: "": can have at most 128 characters'],
+    ],
+    [
+      'a reportingInstance of 43 arrows (129 bytes)',
+      auditEvent({ reportingInstance: '→'.repeat(43) }),
+      ['reportingInstance: Invalid value: "": can have at most 128 characters'],
     ],
     [
       'deprecatedCount',
@@ -194,6 +223,18 @@ describe('events.k8s.io/v1 Events', () => {
     expect(answer.json.details.kind).toBe('Event');
     expect(answer.json.details.group).toBeUndefined();
     expect(answer.json.details.causes).toHaveLength(errors.length);
+  });
+
+  it('accepts fields at their limits counted in bytes', async () => {
+    const answer = await post(
+      auditEvent({
+        note: `${'→'.repeat(341)}x`,
+        reason: 'é'.repeat(64),
+        action: '😀'.repeat(32),
+        reportingInstance: `${'→'.repeat(42)}xx`,
+      }),
+    );
+    expect(answer.status).toBe(201);
   });
 
   it('accepts an Event about a Node in the default namespace', async () => {

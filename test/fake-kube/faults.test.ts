@@ -127,6 +127,30 @@ describe('fault injection', () => {
     expect((await raw(fake, 'GET', PATHS.deployment)).status).toBe(200);
   });
 
+  it('commits a write and then drops the connection with dropAfterCommit', async () => {
+    fake.fault({ method: 'PATCH', dropAfterCommit: true, times: 1 });
+    await expect(
+      raw(fake, 'PATCH', PATHS.deployment, {
+        contentType: 'application/merge-patch+json',
+        body: { spec: { replicas: 7 } },
+      }),
+    ).rejects.toThrow();
+    // The client heard nothing, yet the write happened.
+    expect(fake.requests[0]).toMatchObject({ method: 'PATCH', status: 200, fault: true });
+    const read = await raw(fake, 'GET', PATHS.deployment);
+    expect((read.json.spec as { replicas: number }).replicas).toBe(7);
+  });
+
+  it('answers 422 as the generic Invalid Status', async () => {
+    fake.fault({ method: 'PATCH', status: 422, times: 1 });
+    const answer = await raw(fake, 'PATCH', PATHS.deployment, {
+      contentType: 'application/merge-patch+json',
+      body: { spec: { replicas: 2 } },
+    });
+    expect(answer.status).toBe(422);
+    expect(answer.json).toMatchObject({ reason: 'Invalid', code: 422 });
+  });
+
   it('answers 403 with the authorizer message for the verb and subresource', async () => {
     fake.fault({ pathPrefix: PATHS.scale, status: 403 });
     const answer = await raw(fake, 'PATCH', PATHS.scale, {

@@ -109,4 +109,58 @@ describe('Jobs', () => {
     });
     expect(answer.json.status).toEqual({ failed: 1 });
   });
+
+  describe('environment variable names', () => {
+    const ENV_RULE =
+      "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')";
+    const withEnv = (...names: string[]) =>
+      job({
+        containers: [
+          { name: 'check', image: 'reg/smoke:1', env: names.map((name) => ({ name, value: 'x' })) },
+        ],
+      });
+    const create = (target: FakeKube, body: KubeObject) =>
+      raw(target, 'POST', PATHS.jobs, { contentType: 'application/json', body });
+
+    it.each([
+      ['my var', [`Invalid value: "my var": ${ENV_RULE}`]],
+      ['1ABC', [`Invalid value: "1ABC": ${ENV_RULE}`]],
+      ['é', [`Invalid value: "é": ${ENV_RULE}`]],
+      ['..', ['Invalid value: "..": must not be \'..\'']],
+      ['..x', ['Invalid value: "..x": must not start with \'..\'']],
+    ])(
+      'refuses %j with the strict rule of servers before 1.32, by default',
+      async (name, bodies) => {
+        const answer = await create(fake, withEnv(name));
+        expect(answer.status).toBe(422);
+        const causes = bodies.map(
+          (body) => `spec.template.spec.containers[0].env[0].name: ${body}`,
+        );
+        expect(answer.json.message).toBe(
+          `Job.batch "smoke" is invalid: ${causes.length === 1 ? causes[0] : `[${causes.join(', ')}]`}`,
+        );
+      },
+    );
+
+    it('accepts the names the strict rule allows', async () => {
+      const answer = await create(fake, withEnv('MODEL_VERSION', 'my.env-name', '_x', '-y'));
+      expect(answer.status).toBe(201);
+    });
+
+    it('applies the relaxed 1.32 rule when asked: any printable ASCII but `=`', async () => {
+      const relaxed = await startFakeKube({ envVarNames: 'relaxed' });
+      try {
+        expect((await create(relaxed, withEnv('my var', '1ABC', '..x'))).status).toBe(201);
+        const refused = await create(relaxed, withEnv('A=B'));
+        expect(refused.status).toBe(422);
+        expect(refused.json.message).toBe(
+          `Job.batch "smoke" is invalid: spec.template.spec.containers[0].env[0].name: Invalid value: "A=B": a valid environment variable name must consist only of printable ASCII characters other than '='`,
+        );
+        expect((await raw(relaxed, 'GET', '/version')).json.minor).toBe('32');
+      } finally {
+        await relaxed.close();
+      }
+      expect((await raw(fake, 'GET', '/version')).json.minor).toBe('31');
+    });
+  });
 });

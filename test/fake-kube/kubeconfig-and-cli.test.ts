@@ -85,6 +85,8 @@ describe('kubeconfig helpers', () => {
       'deployments',
       'deployments/scale',
       'replicasets',
+      'statefulsets',
+      'daemonsets',
     ]);
   });
 });

@@ -1,16 +1,19 @@
+import fc from 'fast-check';
 import {
   applyNotification,
   canTransition,
   INCIDENT_STATUSES,
+  notificationSlices,
   transition,
   type Incident,
   type IncidentChange,
 } from '../../src/incidents/incident';
-import type { WebhookPayload } from '../../src/receivers/payload';
+import type { WebhookAlert, WebhookPayload } from '../../src/alertmanager/payload';
 import { defaultPolicySet } from '../../src/policies/loader';
 import { fixture } from '../support/fixtures';
+import { ACTIONS } from '../../src/remediations/actions/index';
 
-const severity = defaultPolicySet().severity;
+const severity = defaultPolicySet(ACTIONS).severity;
 const T0 = Date.parse('2026-11-27T14:00:00Z');
 
 function apply(current: Incident | undefined, payload: WebhookPayload, now = T0, nextId = 1) {
@@ -53,7 +56,7 @@ describe('an incident per Alertmanager group', () => {
     expect(change.timeline.map((e) => e.kind)).toEqual(['opened', 'alerts_firing', 'severity']);
     expect(change.timeline[1]?.message).toBe('3 alerts firing: HighErrorRate ×3');
     expect(change.timeline[2]?.message).toMatch(
-      /^Severity Sev1: 3 alerts firing \(at least 3\) → Sev1/,
+      /^Severity Sev1: 3 alerts firing at Sev3 or worse \(at least 3\) → Sev1/,
     );
   });
 
@@ -77,7 +80,9 @@ describe('an incident per Alertmanager group', () => {
     );
     // Two alerts left would score Sev2, but an open incident's severity only rises.
     expect(change.incident.severity).toBe(1);
-    expect(change.incident.severityReasons).toEqual(['3 alerts firing (at least 3) → Sev1']);
+    expect(change.incident.severityReasons).toEqual([
+      '3 alerts firing at Sev3 or worse (at least 3) → Sev1',
+    ]);
     expect(change.timeline.map((e) => e.message)).toEqual(['1 alert resolved: HighErrorRate']);
   });
 
@@ -145,6 +150,7 @@ describe('an incident per Alertmanager group', () => {
     const payload = fixture('am-api-single-firing-bearer');
     const alert = payload.alerts[0]!;
     alert.labels.alertname = 'LatencyObserved';
+    delete alert.labels.severity; // severity="critical" alone would make it Sev2
     alert.annotations.p99_seconds = '0.4';
     const opened = applied(undefined, payload).incident;
     expect(opened.severity).toBe(4);
@@ -212,6 +218,196 @@ describe('the status lifecycle', () => {
     expect(closed.resolvedAt).toBe(T0 + 6);
     expect(() => transition(closed, 'identified', 'x', T0 + 7)).toThrow(
       /cannot move from resolved to identified/,
+    );
+  });
+});
+
+describe('a large notification applied in slices', () => {
+  const FC_SEED = process.env.FC_SEED === undefined ? 42 : Number(process.env.FC_SEED);
+  /** Alert names that score differently under the default severity rules. */
+  const NAMES = ['HighLatency', 'HighErrorRate', 'DiskAlmostFull', 'Watchdog'];
+
+  const alertOf = (n: number, status: 'firing' | 'resolved', name: string): WebhookAlert => ({
+    status,
+    labels: {
+      alertname: name,
+      instance: `host-${n}`,
+      ...(n % 3 === 0 ? { severity: 'warning' } : {}),
+    },
+    annotations: {},
+    startsAt: '2026-11-27T13:56:00Z',
+    endsAt: status === 'resolved' ? '2026-11-27T14:00:00Z' : '0001-01-01T00:00:00Z',
+    generatorURL: '',
+    fingerprint: n.toString(16).padStart(16, '0'),
+  });
+  const notification = (alerts: WebhookAlert[], truncatedAlerts = 0): WebhookPayload => {
+    const payload = fixture('am-api-group-3-alerts-firing');
+    payload.alerts = alerts;
+    payload.truncatedAlerts = truncatedAlerts;
+    payload.status = alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved';
+    return payload;
+  };
+  /** Applies the slices in order, `more` on all but the last, as serve and plan do. */
+  const inSlices = (current: Incident | undefined, payload: WebhookPayload, size: number) => {
+    let incident = current;
+    const slices = notificationSlices(current, payload, size);
+    slices.forEach((slice, i) => {
+      const change = applyNotification({
+        current: incident,
+        payload: slice,
+        severity,
+        now: T0 + 60_000,
+        nextId: (incident?.id ?? 0) + 1,
+        more: i < slices.length - 1,
+      });
+      if (change !== undefined) incident = change.incident;
+    });
+    return incident;
+  };
+  const whole = (current: Incident | undefined, payload: WebhookPayload) =>
+    apply(current, payload, T0 + 60_000, (current?.id ?? 0) + 1)?.incident ?? current;
+  const alertStates = (incident: Incident | undefined) =>
+    [...(incident?.alerts.values() ?? [])].map((a) => `${a.fingerprint}:${a.status}`).sort();
+
+  it('leaves a notification no larger than a slice whole', () => {
+    const payload = notification([alertOf(1, 'firing', 'Watchdog')]);
+    expect(notificationSlices(undefined, payload, 1)).toEqual([payload]);
+  });
+
+  it('opens with the firing alerts first, and otherwise puts the resolved ones first', () => {
+    const payload = notification([
+      alertOf(1, 'resolved', 'Watchdog'),
+      alertOf(2, 'firing', 'Watchdog'),
+      alertOf(3, 'resolved', 'Watchdog'),
+    ]);
+    const order = (current: Incident | undefined) =>
+      notificationSlices(current, payload, 2).map((slice) =>
+        slice.alerts.map((a) => `${Number.parseInt(a.fingerprint, 16)}:${a.status}`),
+      );
+    expect(order(undefined)).toEqual([['2:firing', '1:resolved'], ['3:resolved']]);
+    const open = applied(undefined, notification([alertOf(2, 'firing', 'Watchdog')])).incident;
+    expect(order(open)).toEqual([['1:resolved', '3:resolved'], ['2:firing']]);
+  });
+
+  it('resolves the incident on the last slice only, even when that slice changes no alert', () => {
+    const open = applied(
+      undefined,
+      notification([alertOf(1, 'firing', 'Watchdog'), alertOf(2, 'firing', 'Watchdog')]),
+    ).incident;
+    const bothResolved = notification([
+      alertOf(1, 'resolved', 'Watchdog'),
+      alertOf(2, 'resolved', 'Watchdog'),
+    ]);
+    const partial = applyNotification({
+      current: open,
+      payload: bothResolved,
+      severity,
+      now: T0,
+      nextId: 2,
+      more: true,
+    });
+    expect(partial?.incident.status).toBe('investigating');
+    expect(partial?.timeline.map((e) => e.kind)).toEqual(['alerts_resolved']);
+    // The last slice repeats an alert already resolved: it still settles the incident.
+    const last = applied(partial?.incident, notification([alertOf(2, 'resolved', 'Watchdog')]));
+    expect(last.incident.status).toBe('resolved');
+    expect(last.alerts).toEqual([]);
+    expect(last.timeline.map((e) => e.message)).toEqual([
+      'Status Investigating → Resolved: all 2 alert(s) resolved',
+    ]);
+    // Alerts left out of a firing notification still hold it open.
+    const truncated = notification([alertOf(2, 'resolved', 'Watchdog')], 3);
+    truncated.status = 'firing';
+    expect(apply(partial?.incident, truncated)).toBeUndefined();
+  });
+
+  it('keeps the alerts of the episode before out of a new episode opened over it', () => {
+    const old = applied(
+      undefined,
+      notification([alertOf(1, 'firing', 'Watchdog'), alertOf(2, 'firing', 'Watchdog')]),
+    ).incident;
+    const resolved = applied(
+      old,
+      notification([alertOf(1, 'resolved', 'Watchdog'), alertOf(2, 'resolved', 'Watchdog')]),
+    ).incident;
+    expect(resolved.status).toBe('resolved');
+    // A late firing copy of #1 (already resolved) comes with a new alert #3.
+    const payload = notification([
+      alertOf(3, 'firing', 'Watchdog'),
+      alertOf(1, 'firing', 'Watchdog'),
+      alertOf(4, 'resolved', 'Watchdog'),
+    ]);
+    const sliced = inSlices(resolved, payload, 1);
+    expect(sliced?.id).toBe(2);
+    expect(alertStates(sliced)).toEqual(alertStates(whole(resolved, payload)));
+    expect(alertStates(sliced)).toEqual(['0000000000000003:firing', '0000000000000004:resolved']);
+  });
+
+  it('ends where the whole notification would (same incident, alerts, status and severity), also when resent after a crash between two slices', () => {
+    const alert = fc.record({
+      n: fc.integer({ min: 1, max: 12 }),
+      firing: fc.boolean(),
+      name: fc.constantFrom(...NAMES),
+    });
+    const notificationArb = fc
+      .record({
+        alerts: fc.uniqueArray(alert, { selector: (a) => a.n, maxLength: 12 }),
+        truncated: fc.constantFrom(0, 0, 0, 2),
+      })
+      .map(({ alerts, truncated }) =>
+        notification(
+          alerts.map((a) => alertOf(a.n, a.firing ? 'firing' : 'resolved', a.name)),
+          truncated,
+        ),
+      );
+    fc.assert(
+      fc.property(
+        fc.array(notificationArb, { minLength: 0, maxLength: 3 }),
+        notificationArb,
+        fc.integer({ min: 1, max: 4 }),
+        (history, payload, size) => {
+          let current: Incident | undefined;
+          for (const earlier of history) current = whole(current, earlier);
+          const expected = whole(current, payload);
+          const sliced = inSlices(current, payload, size);
+          expect(sliced?.id).toBe(expected?.id);
+          expect(sliced?.status).toBe(expected?.status);
+          expect(alertStates(sliced)).toEqual(alertStates(expected));
+          // An incident first seen with nothing firing is scored, for the record, on its first
+          // slice only; otherwise severity ends the same.
+          const opensQuiet =
+            expected !== undefined &&
+            expected.id !== current?.id &&
+            !payload.alerts.some((a) => a.status === 'firing');
+          if (!opensQuiet) expect(sliced?.severity).toBe(expected?.severity);
+
+          // A crash after some slices, then Alertmanager's resend of the same notification:
+          // the journaled part is a repeat, and the incident ends between the whole
+          // notification and the whole notification resent (a resend to the episode it opened
+          // also folds in the alerts it had left to the episode before; so may a resend after
+          // a crash).
+          const slices = notificationSlices(current, payload, size);
+          let crashed = current;
+          slices.slice(0, -1).forEach((slice) => {
+            crashed =
+              applyNotification({
+                current: crashed,
+                payload: slice,
+                severity,
+                now: T0 + 60_000,
+                nextId: (current?.id ?? 0) + 1,
+                more: true,
+              })?.incident ?? crashed;
+          });
+          const resent = inSlices(crashed, payload, size);
+          const expectedResend = whole(expected, payload);
+          expect(resent?.id).toBe(expected?.id);
+          expect([expected?.status, expectedResend?.status]).toContain(resent?.status);
+          expect(alertStates(resent)).toEqual(expect.arrayContaining(alertStates(expected)));
+          expect(alertStates(expectedResend)).toEqual(expect.arrayContaining(alertStates(resent)));
+        },
+      ),
+      { seed: FC_SEED, numRuns: 500 },
     );
   });
 });

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { JournalError } from '../../src/errors';
 import { Journal } from '../../src/journal/journal';
@@ -32,6 +33,36 @@ describe('the journal', () => {
     journal.db.prepare('INSERT INTO notes (text) VALUES (?)').run(text).lastInsertRowid;
   const count = () =>
     (journal.db.prepare('SELECT count(*) AS n FROM notes').get() as { n: number }).n;
+
+  it('keeps its directory and files to its own user (0700 and 0600), whatever the umask', async () => {
+    const previous = process.umask(0o022);
+    const data = join(dir.path, 'fresh');
+    let fresh: Journal | undefined;
+    try {
+      fresh = Journal.open({ dataDir: data });
+      await fresh.write(() => fresh?.db.exec('CREATE TABLE t (x)'));
+      const mode = (file: string) => statSync(join(data, file)).mode & 0o777;
+      expect(mode('.')).toBe(0o700);
+      expect(mode('journal.db')).toBe(0o600);
+      expect(mode('journal.db-wal')).toBe(0o600);
+      expect(mode('journal.db-shm')).toBe(0o600);
+    } finally {
+      fresh?.close();
+      process.umask(previous);
+    }
+  });
+
+  it('reports a write the database refuses as a JournalError, and is unwritable until one succeeds', async () => {
+    journal.db.pragma('query_only = ON');
+    await expect(journal.write(insert('a'))).rejects.toThrow(JournalError);
+    expect(journal.checkWritable(0)).toMatch(/readonly database/);
+    expect(failures).toHaveLength(1);
+    journal.db.pragma('query_only = OFF');
+    // Its own probe write is rate-limited: within a second it still reports the failure.
+    expect(journal.checkWritable(500)).toMatch(/readonly database/);
+    expect(journal.checkWritable(Date.now())).toBeUndefined();
+    await expect(journal.write(insert('b'))).resolves.toBe(1);
+  });
 
   it('commits everything written in one tick in one transaction', async () => {
     const writes = ['a', 'b', 'c'].map((t) => journal.write(insert(t)));

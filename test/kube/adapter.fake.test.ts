@@ -201,12 +201,12 @@ describe('ClientNodeKube against the fake API server', () => {
       ]);
     });
 
-    it('gets the generic 422 when /metadata/annotations is missing, and stores nothing', async () => {
+    it('gets the generic 422 when a path’s parent is missing, and stores nothing', async () => {
       const deployment = fake.seed(webDeployment());
       const err = await kubeFailure(
         kube.patchDeployment('ns', 'web', {
           type: 'json',
-          body: [{ op: 'replace', path: '/metadata/annotations', value: { [REVISION]: '2' } }],
+          body: [{ op: 'replace', path: '/metadata/annotations/x', value: '2' }],
         }),
       );
       expect(err.reason).toBe('invalid');
@@ -433,6 +433,27 @@ describe('ClientNodeKube against the fake API server', () => {
       expect(stored.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
       const err = await kubeFailure(kube.createNetworkPolicy('ns', policy));
       expect(err.alreadyExists).toBe(true);
+    });
+
+    it('never relabels the Namespace for a pod named `..` from an alert: nothing is sent', async () => {
+      fake.seed({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'web-1', namespace: 'prod' },
+        spec: { containers: [{ name: 'model', image: 'reg/model:v3' }] },
+      });
+      const quarantine = { metadata: { labels: { 'remediator.example.com/quarantine': 'true' } } };
+      for (const [namespace, name] of [
+        ['prod', '..'],
+        ['..', 'kube-system'],
+        ['prod', 'web-1/..'],
+        ['prod', 'web-1\n'],
+      ] as const) {
+        const err = await kubeFailure(kube.patchPod(namespace, name, quarantine));
+        expect(err.reason).toBe('invalid');
+        expect(err.status).toBe(0);
+      }
+      expect(fake.requests).toEqual([]);
     });
   });
 });

@@ -1196,3 +1196,98 @@ describe('ClientNodeKube error mapping', () => {
     expect(deployment.metadata?.name).toBe('web');
   });
 });
+
+describe('ClientNodeKube refuses names that cannot go into a URL path', () => {
+  /** Every request that reaches the (nock) server, whatever its method and path. */
+  function anyRequest(): string[] {
+    const seen: string[] = [];
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+      nock(SERVER)
+        .persist()
+        .intercept(() => true, method)
+        .query(true)
+        .reply(function (uri) {
+          seen.push(`${this.req.method} ${new URL(uri, SERVER).pathname}`);
+          return [200, { kind: 'List', metadata: {}, items: [] }];
+        });
+    }
+    return seen;
+  }
+
+  // Before the outer afterEach, which expects no interceptor left waiting.
+  afterEach(() => {
+    nock.cleanAll();
+  });
+
+  type Call = (k: ClientNodeKube, namespace: string, name: string) => Promise<unknown>;
+  const CALLS: [string, Call][] = [
+    ['readDeployment', (k, ns, name) => k.readDeployment(ns, name)],
+    [
+      'patchDeployment',
+      (k, ns, name) => k.patchDeployment(ns, name, { type: 'strategic', body: RESTART_PATCH }),
+    ],
+    ['patchDeploymentScale', (k, ns, name) => k.patchDeploymentScale(ns, name, 5)],
+    ['patchPod', (k, ns, name) => k.patchPod(ns, name, { metadata: { labels: { q: 'true' } } })],
+    ['readLease', (k, ns, name) => k.readLease(ns, name)],
+    ['deleteLease', (k, ns, name) => k.deleteLease(ns, name)],
+  ];
+
+  // `..` and `.` survive encodeURIComponent and are then resolved away by the URL parser, so
+  // `pods/..` would reach the server as the Namespace itself; `/` would add path segments.
+  const BAD_NAMES = ['..', '.', 'a/b', 'web\nx', 'web%2F..', 'Web', '-web', 'w'.repeat(254), ''];
+  const BAD_NAMESPACES = ['..', '.', 'a/b', 'prod\n', 'kube.system', 'Prod', 'n'.repeat(64), ''];
+  /** A test title for a value: long ones by their length. */
+  const shown = (values: string[]): [string, string][] =>
+    values.map((v) => [v.length > 40 ? `of ${v.length} characters` : JSON.stringify(v), v]);
+
+  it.each(CALLS)('%s sends a valid name, as the control for the cases below', async (_n, call) => {
+    const seen = anyRequest();
+    await call(adapter(), 'prod', 'web-7d9f.x1');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(/ \/apis?\/.*\/namespaces\/prod\/[a-z]+\/web-7d9f\.x1(\/scale)?$/);
+  });
+
+  describe.each(CALLS)('%s', (_name, call) => {
+    it.each(shown(BAD_NAMES))('sends nothing for the name %s', async (_shown, name) => {
+      const seen = anyRequest();
+      const outcomes: string[] = [];
+      const err = await kubeFailure(
+        call(adapter({ onRequest: (_v, o) => outcomes.push(o) }), 'prod', name),
+      );
+      expect(seen).toEqual([]);
+      expect(outcomes).toEqual([]);
+      expect(err.reason).toBe('invalid');
+      expect(err.status).toBe(0);
+      expect(err.retryable).toBe(false);
+      expect(err.message).toContain('refused before sending: name ');
+      expect(err.message).not.toContain('\n');
+    });
+
+    it.each(shown(BAD_NAMESPACES))('sends nothing for the namespace %s', async (_s, namespace) => {
+      const seen = anyRequest();
+      const err = await kubeFailure(call(adapter(), namespace, 'web'));
+      expect(seen).toEqual([]);
+      expect(err.reason).toBe('invalid');
+      expect(err.message).toContain('refused before sending: namespace ');
+      expect(err.message).not.toContain('\n');
+    });
+  });
+
+  it.each([
+    ['listReplicaSets', (k: ClientNodeKube) => k.listReplicaSets('..', 'app=web')],
+    ['createJob', (k: ClientNodeKube) => k.createJob('a/b', DIAGNOSTIC_JOB)],
+    ['createEvent', (k: ClientNodeKube) => k.createEvent('..', auditEvent(new Date(0)))],
+    ['listLeases', (k: ClientNodeKube) => k.listLeases('.', 'a=b')],
+  ] as const)('%s sends nothing for a namespace that is not a DNS-1123 label', async (_n, call) => {
+    const seen = anyRequest();
+    const err = await kubeFailure(call(adapter()));
+    expect(seen).toEqual([]);
+    expect(err.reason).toBe('invalid');
+  });
+
+  it('quotes a long bad name cut short, so an alert cannot flood the logs through it', async () => {
+    const err = await kubeFailure(adapter().readPod('prod', `${'x'.repeat(5000)}\n`));
+    expect(err.message.length).toBeLessThan(400);
+    expect(err.message).toContain('"xxxxx');
+  });
+});

@@ -210,6 +210,40 @@ describe('withRetry', () => {
   });
 });
 
+describe('withRetry once stopped', () => {
+  it('starts no retry once stopped, and rethrows the last failure', async () => {
+    const time = fakeTime();
+    const stop = new AbortController();
+    stop.abort();
+    const attempt = failing([kubeError('unavailable')], 'ok');
+    await expect(withRetry(attempt, POLICY, time.deps, undefined, stop.signal)).rejects.toThrow(
+      'test unavailable',
+    );
+    expect(attempt).toHaveBeenCalledTimes(1);
+    expect(time.waits).toEqual([]);
+  });
+
+  it('cuts a backoff short when stopped during it, and does not try again', async () => {
+    const stop = new AbortController();
+    let sleeping: (() => void) | undefined;
+    const deps: RetryDeps = {
+      now: () => 0,
+      random: () => 0.5,
+      sleep: () =>
+        new Promise<void>((resolve) => {
+          sleeping = resolve;
+        }),
+    };
+    const attempt = failing([kubeError('unavailable')], 'ok');
+    const result = withRetry(attempt, POLICY, deps, undefined, stop.signal);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sleeping).toBeDefined();
+    stop.abort();
+    await expect(result).rejects.toThrow('test unavailable');
+    expect(attempt).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe('ClientNodeKube retries against the fake API server', () => {
   const DEPLOYMENT = '/apis/apps/v1/namespaces/ns/deployments/web';
   let fake: FakeKube;
@@ -319,6 +353,26 @@ describe('ClientNodeKube retries against the fake API server', () => {
     expect((failure as KubeError).status).toBe(503);
     expect(fake.requests).toHaveLength(3);
     expect(time.waits).toEqual([200, 400]);
+  });
+
+  it('cuts a request in flight at close(), retries nothing, and sends nothing after', async () => {
+    fake.fault({ method: 'GET', pathPrefix: DEPLOYMENT, delayMs: 5_000, times: 1 });
+    const { kube, outcomes } = adapter();
+    const reading = kube.readDeployment('ns', 'web');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    kube.close();
+    await expect(reading).rejects.toMatchObject({
+      reason: 'unavailable',
+      message: 'get deployment ns/web: cut short: remediator is shutting down',
+    });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await expect(kube.readDeployment('ns', 'web')).rejects.toMatchObject({
+      reason: 'unavailable',
+      message: 'get deployment: not sent: remediator is shutting down',
+    });
+    expect(fake.requests).toHaveLength(1);
+    expect(outcomes).toEqual(['get:unavailable']);
   });
 
   it('retries a request that got no answer within requestTimeoutMs', async () => {

@@ -92,6 +92,27 @@ function expectNoSecret(text: string, r?: Receiver): void {
   if (r !== undefined) expect(text).not.toContain(`127.0.0.1:${r.port}`);
 }
 
+describe('a notification kept back by a dry run', () => {
+  it('leaves nothing, and is counted as dry_run like a delivery is counted', async () => {
+    const r = await receiver();
+    const { notifier, outcomes } = setup({ oncall: sink({ url: secretUrl(r) }) });
+    notifier.withhold(sent());
+    expect(r.requests).toEqual([]);
+    expect(outcomes).toEqual([
+      ['oncall', { result: 'dry_run', template: 'status-update', attempts: 0, durationMs: 0 }],
+    ]);
+  });
+
+  it('sent for a dry run, says so in its title', async () => {
+    const r = await receiver();
+    const { notifier } = setup({ oncall: sink({ url: secretUrl(r) }) });
+    await notifier.send(sent({ dryRun: true }));
+    const body = JSON.parse(r.requests[0]?.body ?? '');
+    expect(body.title).toMatch(/^\[Dry run: nothing was changed\] \[Sev\d\] Incident Update$/);
+    expect(body.text.split('\n')[0]).toBe(body.title);
+  });
+});
+
 describe('webhook sinks', () => {
   it('POST the rendered message and the incident as JSON', async () => {
     const r = await receiver();

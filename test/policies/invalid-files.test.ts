@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatProblem, loadPolicies } from '../../src/policies/loader';
+import { ACTIONS } from '../../src/remediations/actions/index';
 
 const DIR = join(__dirname, 'invalid');
 const cases = readdirSync(DIR)
@@ -9,7 +10,11 @@ const cases = readdirSync(DIR)
 
 describe('invalid policy files', () => {
   it.each(cases)('%s.yaml reports exactly the expected problems, in file order', (name) => {
-    const result = loadPolicies(readFileSync(join(DIR, `${name}.yaml`), 'utf8'), `${name}.yaml`);
+    const result = loadPolicies(
+      readFileSync(join(DIR, `${name}.yaml`), 'utf8'),
+      `${name}.yaml`,
+      ACTIONS,
+    );
     const expected = readFileSync(join(DIR, `${name}.expected`), 'utf8')
       .trimEnd()
       .split('\n');

@@ -86,10 +86,17 @@ describe('planning in remediator serve', () => {
             action: 'scale',
             status: 'dry_run',
             summary:
-              'would run scale on Deployment prod/heart-disease-api (no Kubernetes credentials: nothing read or written)',
+              'would run scale {by: 2, max: 10, min: 1} on Deployment prod/heart-disease-api (no Kubernetes credentials: nothing read, so the exact change is unknown; nothing written)',
           }),
         ],
-        target: { kind: 'Deployment', namespace: 'prod', name: 'heart-disease-api' },
+        // A server without credentials runs every plan as a dry run, and says so.
+        dryRun: true,
+        target: {
+          kind: 'Deployment',
+          namespace: 'prod',
+          name: 'heart-disease-api',
+          text: 'Deployment prod/heart-disease-api',
+        },
         steps: [
           expect.objectContaining({ action: 'scale', params: { by: 2, max: 10, min: 1 } }),
           expect.objectContaining({
@@ -236,6 +243,7 @@ describe('a notification and its plan', () => {
 
       server.journal.db.pragma('max_page_count = 1073741823');
       await post().expect(200);
+      await server.projector.idle();
       expect([count('incidents'), count('alerts'), count('plans')]).toEqual([1, 1, 1]);
     } finally {
       await server.close();

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { connect } from 'node:net';
 import request from 'supertest';
-import { AUTH, startServer, tempDir, type TestServer } from '../support/server';
+import {
+  AUTH,
+  incidentOfNotification,
+  startServer,
+  tempDir,
+  type TestServer,
+} from '../support/server';
 import {
   fixture,
   fixtureHeaders,
@@ -41,13 +47,21 @@ describe('POST /webhook', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(res.body).toEqual({ status: 'accepted', incidentId: 1, changed: true });
+    // Its place in the notification log: the incident follows once the log is applied.
+    expect(res.body).toEqual({ status: 'accepted', notification: 1 });
+    expect(await incidentOfNotification(server, 1)).toBe(1);
   });
 
-  it('answers a repeat with 200 and changes nothing', async () => {
+  it('logs a repeat like any notification, and the projection changes nothing for it', async () => {
     await post(fixtureText('am-api-group-3-alerts-firing')).expect(200);
+    await server.projector.idle();
+    const timeline = () =>
+      server.journal.db.prepare('SELECT count(*) AS n FROM timeline').get() as { n: number };
+    const before = timeline().n;
     const res = await post(fixtureText('am-api-group-3-alerts-firing')).expect(200);
-    expect(res.body).toEqual({ status: 'accepted', incidentId: 1, changed: false });
+    expect(res.body).toEqual({ status: 'accepted', notification: 2 });
+    expect(await incidentOfNotification(server, 2)).toBe(1);
+    expect(timeline().n).toBe(before);
   });
 
   it('accepts a charset parameter and +json media types', async () => {
@@ -193,11 +207,10 @@ describe('POST /webhook', () => {
 
     server.journal.db.pragma('max_page_count = 1073741823');
     const retried = await post(JSON.stringify(payload)).expect(200);
-    // The refused attempt left nothing behind in memory: the retry is new data, not a repeat.
-    expect(retried.body.changed).toBe(true);
-    const incident = await request(server.url)
-      .get(`/api/v1/incidents/${retried.body.incidentId}`)
-      .expect(200);
+    // The refused attempt left nothing behind: the retry is the log's first notification.
+    expect(retried.body.notification).toBe(1);
+    const id = await incidentOfNotification(server, 1);
+    const incident = await request(server.url).get(`/api/v1/incidents/${id}`).expect(200);
     expect(incident.body.alerts).toHaveLength(3);
   });
 

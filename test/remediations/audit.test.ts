@@ -2,6 +2,7 @@ import type { ClientNodeKube } from '../../src/kube/adapter';
 import type { ObjectRef } from '../../src/kube/port';
 import {
   actionWord,
+  cutToBytes,
   remediationEvent,
   REPORTING_CONTROLLER,
   type AuditReason,
@@ -107,31 +108,52 @@ describe('remediationEvent', () => {
   });
 
   it.each([
-    ['exactly 1024 characters', 1024, 1024],
-    ['1025 characters', 1025, 1024],
-    ['5000 characters', 5000, 1024],
-  ])('keeps a note of %s within the 1024-character limit', async (_name, length, expected) => {
-    const note = `${'n'.repeat(length - 3)}END`;
+    ['exactly 1024 ASCII characters', 'n'.repeat(1021) + 'END', 1024],
+    ['1025 ASCII characters', 'n'.repeat(1022) + 'END', 1024],
+    ['5000 ASCII characters', 'n'.repeat(4997) + 'END', 1024],
+    ['300 arrows (900 bytes), kept whole', '→'.repeat(300), 900],
+    // 600 characters, 1800 bytes: the old 1024-character cut let this through to a 422.
+    ['600 arrows (1800 bytes)', '→'.repeat(600), 1023],
+    ['300 emoji (1200 bytes, 600 UTF-16 units)', '😀'.repeat(300), 1023],
+    ['accented text just over the limit', `${'é'.repeat(512)}x`, 1023],
+  ])('keeps a note of %s within 1024 bytes, cut at a character', async (_name, note, bytes) => {
     const body = event({ note });
-    expect(body.note).toHaveLength(expected);
-    if (length > 1024) expect(body.note).toBe(`${note.slice(0, 1021)}...`);
-    else expect(body.note).toBe(note);
+    const sent = body.note ?? '';
+    expect(Buffer.byteLength(sent)).toBe(bytes);
+    if (Buffer.byteLength(note) <= 1024) expect(sent).toBe(note);
+    else {
+      expect(sent.endsWith('...')).toBe(true);
+      expect(note.startsWith(sent.slice(0, -3))).toBe(true);
+      // No character cut in half: the text survives a UTF-8 round trip unchanged.
+      expect(Buffer.from(sent, 'utf8').toString('utf8')).toBe(sent);
+    }
     const created = await kube.createEvent('ns', body);
-    expect(created.note).toBe(body.note);
+    expect(created.note).toBe(sent);
   });
 
   it.each([
-    [128, 128],
-    [129, 128],
-    [300, 128],
+    [128, 'ascii', 'r'.repeat(128), 128],
+    [129, 'ascii', 'r'.repeat(129), 128],
+    [300, 'ascii', 'r'.repeat(300), 128],
+    [100, 'two-byte', 'é'.repeat(100), 128],
+    [50, 'four-byte', '😀'.repeat(50), 128],
   ])(
-    'cuts a %d-character instance name to %d characters and is accepted',
-    async (length, expected) => {
-      const instance = `r${'x'.repeat(length - 1)}`;
-      const created = await kube.createEvent('ns', event({ instance }));
-      expect(created.reportingInstance).toBe(instance.slice(0, expected));
+    'cuts a %d-character %s instance name to at most 128 bytes and is accepted',
+    async (_length, _kind, instance, bytes) => {
+      const body = event({ instance });
+      expect(Buffer.byteLength(body.reportingInstance ?? '')).toBe(bytes);
+      expect(instance.startsWith(body.reportingInstance ?? '?')).toBe(true);
+      const created = await kube.createEvent('ns', body);
+      expect(created.reportingInstance).toBe(body.reportingInstance);
     },
   );
+
+  it('cuts an action word longer than 128 bytes at a character and is accepted', async () => {
+    const body = event({ action: `x-${'→'.repeat(60)}` });
+    expect(Buffer.byteLength(body.action ?? '')).toBeLessThanOrEqual(128);
+    expect(body.action?.startsWith('X→')).toBe(true);
+    await expect(kube.createEvent('ns', body)).resolves.toBeDefined();
+  });
 
   it('is accepted for every action the registry names', async () => {
     for (const action of ['rollback', 'scale', 'restore-model', 'restart', 'isolate', 'run-job']) {
@@ -156,6 +178,18 @@ describe('remediationEvent', () => {
       expect(storedEvents()).toHaveLength(2);
     },
   );
+});
+
+describe('cutToBytes', () => {
+  it.each([
+    ['fits', 'abc', 3, '', 'abc'],
+    ['ascii cut with a marker', 'abcdef', 5, '..', 'abc..'],
+    ['never half a character', 'a→b', 3, '', 'a'],
+    ['never half a surrogate pair', 'a😀', 4, '', 'a'],
+    ['a marker alone when nothing else fits', '→→', 2, '..', '..'],
+  ])('%s', (_name, text, max, marker, expected) => {
+    expect(cutToBytes(text, max, marker)).toBe(expected);
+  });
 });
 
 describe('actionWord', () => {

@@ -63,9 +63,15 @@ export class StubNotifier implements Notifier {
   readonly sent: Notification[] = [];
   constructor(private readonly answer: (n: Notification) => Promise<DeliveryResult>) {}
 
+  readonly withheld: Notification[] = [];
+
   send(notification: Notification): Promise<DeliveryResult> {
     this.sent.push(notification);
     return this.answer(notification);
+  }
+
+  withhold(notification: Notification): void {
+    this.withheld.push(notification);
   }
 }
 
@@ -79,6 +85,8 @@ export function context(
     target?: RenderedTarget;
     params?: Record<string, unknown>;
     dryRun?: boolean;
+    /** Default: `dryRun`; true with `dryRun` false for a notification sent in a dry run. */
+    dryRunPlan?: boolean;
     alerts?: readonly AlertState[];
     notifier?: Notifier;
     policy?: string;
@@ -91,6 +99,7 @@ export function context(
     ...(options.target === undefined ? {} : { target: options.target }),
     params: options.params ?? {},
     dryRun: options.dryRun ?? false,
+    dryRunPlan: options.dryRunPlan ?? options.dryRun ?? false,
     now: options.now ?? NOW,
     alerts,
     incident: incident(alerts),

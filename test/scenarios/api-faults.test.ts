@@ -242,4 +242,54 @@ describe('Kubernetes API faults', () => {
       expect(steps(view)[0]).toMatchObject({ action: 'scale', status: 'applied' });
     });
   });
+
+  it('targets that do not exist or are refused as invalid do not count toward the circuit breaker', async () => {
+    await withScenario(async (s) => {
+      seedDeployment(s.fake, 'prod', 'web', { replicas: 2 });
+      seedDeployment(s.fake, 'prod', 'api', { replicas: 2 });
+      s.policies(POLICIES);
+      const server = await s.start();
+      // Anyone who can post alerts can name Deployments that are not there, more times than the
+      // circuit breaker's `failures` (2 here).
+      for (const name of ['ghost-1', 'ghost-2', 'ghost-3']) {
+        const id = await post(server, firing(name));
+        const view = await incidentWhen(
+          server,
+          id,
+          (v) => steps(v)[0]?.status === 'failed',
+          `${name} to fail`,
+        );
+        expect(steps(view)[0]).toMatchObject({ status: 'failed', reason: 'not_found' });
+      }
+      // And a change the API server refuses as invalid (422) is the request's fault, not the
+      // remediation's: neither opens the circuit.
+      const removeFault = s.fake.fault({
+        method: 'PATCH',
+        pathRegex: /\/deployments\/api\/scale/,
+        status: 422,
+        shape: 'status',
+        times: 1,
+      });
+      const refused = await post(server, firing('api'));
+      const invalid = await incidentWhen(
+        server,
+        refused,
+        (v) => steps(v)[0]?.status === 'failed',
+        'the invalid patch to fail',
+      );
+      expect(steps(invalid)[0]).toMatchObject({ status: 'failed', reason: 'invalid' });
+      removeFault();
+      expect(await metric(server, 'remediator_circuit_open', { policy: 'scale-out' })).toBe(0);
+
+      const id = await post(server, firing('web'));
+      const view = await incidentWhen(
+        server,
+        id,
+        (v) => steps(v).some((r) => r.status !== 'intent'),
+        'the real target to be scaled',
+      );
+      expect(steps(view)[0]).toMatchObject({ action: 'scale', status: 'applied' });
+      expect(stored(s.fake, 'prod', 'web').spec.replicas).toBe(4);
+    });
+  });
 });

@@ -71,7 +71,10 @@ function snapshot(s: Scenario) {
   };
 }
 
-/** What each action's dry run says it would have done. */
+/**
+ * What each action's dry run says it would have done: the exact change, read from the cluster.
+ * A notification changes no cluster, so it is sent, marked as a dry run.
+ */
 const WOULD = [
   'Step 1/1 scale on Deployment prod/web (policy scale) [dry run]: would scale prod/web 2 → 4',
   expect.stringMatching(
@@ -83,8 +86,10 @@ const WOULD = [
   expect.stringMatching(
     /^Step 1\/1 run-job on Deployment prod\/web \(policy run-job\) \[dry run\]: would create job prod\/remediator-run-job-[0-9a-f]{8}$/,
   ),
-  'Step 1/1 notify (policy notify) [dry run]: would notify oncall',
+  'Step 1/1 notify (policy notify): notified oncall (HTTP 200, 1 attempt, marked as a dry run)',
 ];
+
+const CLUSTER_ACTIONS = ['scale', 'restart', 'rollback', 'restore-model', 'isolate', 'run-job'];
 
 async function expectDryRunOfEveryAction(s: Scenario, config: { dryRun?: boolean }) {
   const before = seedCluster(s);
@@ -98,12 +103,13 @@ async function expectDryRunOfEveryAction(s: Scenario, config: { dryRun?: boolean
   );
 
   expect(steps(view).map((r) => [r.action, r.status, r.dryRun])).toEqual(
-    expect.arrayContaining(
-      ['scale', 'restart', 'rollback', 'restore-model', 'isolate', 'run-job', 'notify'].map(
-        (action) => [action, 'dry_run', true],
-      ),
-    ),
+    expect.arrayContaining([
+      ...CLUSTER_ACTIONS.map((action) => [action, 'dry_run', true]),
+      ['notify', 'applied', false],
+    ]),
   );
+  // Every plan is a dry run, and its JSON says so, beside its dry-run steps.
+  expect(view.plans.map((p) => p.dryRun)).toEqual(view.plans.map(() => true));
   expect(messages(view, 'remediation').sort()).toEqual(expect.arrayContaining(WOULD));
   expect(messages(view, 'remediation')).toHaveLength(7);
 
@@ -126,9 +132,17 @@ async function expectDryRunOfEveryAction(s: Scenario, config: { dryRun?: boolean
     expect(write.status).toBeLessThan(300);
   }
   expect(snapshot(s)).toEqual(before);
-  expect(s.receiver.requests).toEqual([]);
-  expect(await metric(server, 'remediator_remediations_total', { outcome: 'dry_run' })).toBe(7);
-  expect(await metric(server, 'remediator_remediations_total', { outcome: 'applied' })).toBe(0);
+  expect(s.receiver.requests).toHaveLength(1);
+  expect(JSON.parse(s.receiver.requests[0]?.body ?? '{}').title).toMatch(
+    /^\[Dry run: nothing was changed\] /,
+  );
+  expect(await metric(server, 'remediator_remediations_total', { outcome: 'dry_run' })).toBe(6);
+  // The one step that ran is the notification, and both metrics say so.
+  expect(
+    await metric(server, 'remediator_remediations_total', { action: 'notify', outcome: 'applied' }),
+  ).toBe(1);
+  expect(await metric(server, 'remediator_remediations_total', { outcome: 'applied' })).toBe(1);
+  expect(await metric(server, 'remediator_notifications_total', { result: 'delivered' })).toBe(1);
 }
 
 describe('dry run', () => {
@@ -143,6 +157,37 @@ describe('dry run', () => {
     await withScenario(async (s) => {
       s.policies(everyAction(true));
       await expectDryRunOfEveryAction(s, {});
+    });
+  });
+
+  it('with --dry-run-notify=false keeps the notification back, and both metrics count it as a dry run', async () => {
+    await withScenario(async (s) => {
+      seedCluster(s);
+      s.policies(everyAction());
+      const server = await s.start({ dryRun: true, dryRunNotify: false });
+      const id = await post(server, alert(LABELS).firing());
+      const view = await incidentWhen(
+        server,
+        id,
+        (v) => steps(v).filter((r) => r.status !== 'intent').length === 7,
+        'all seven steps',
+      );
+      expect(steps(view).find((r) => r.action === 'notify')).toMatchObject({
+        status: 'dry_run',
+        dryRun: true,
+        summary: 'would notify oncall (not sent: --dry-run-notify=false)',
+      });
+      expect(s.receiver.requests).toEqual([]);
+      expect(
+        await metric(server, 'remediator_remediations_total', {
+          action: 'notify',
+          outcome: 'dry_run',
+        }),
+      ).toBe(1);
+      expect(await metric(server, 'remediator_notifications_total', { result: 'dry_run' })).toBe(1);
+      expect(await metric(server, 'remediator_notifications_total', { result: 'delivered' })).toBe(
+        0,
+      );
     });
   });
 
@@ -228,7 +273,14 @@ policies:
         (v) => messages(v, 'notification').length === 1,
         'the escalation',
       );
-      expect(steps(view)[0]).toMatchObject({ status: 'dry_run', verification: 'ineffective' });
+      // A dry-run step changed nothing: its alerts still firing are no verdict on it.
+      expect(steps(view)[0]).toMatchObject({ status: 'dry_run', verification: null });
+      expect(messages(view, 'verification')).toEqual([
+        expect.stringMatching(
+          /^Step 1 scale \[dry run\]: no verdict, since it changed nothing; its alerts still fire after 0\.\ds$/,
+        ),
+      ]);
+      expect(await metric(server, 'remediator_verifications_total')).toBe(0);
       expect(messages(view, 'notification')).toEqual([
         'Escalation to on-call (oncall): not sent (dry run)',
       ]);
@@ -246,7 +298,43 @@ policies:
     });
   });
 
-  it('without Kubernetes credentials sends no request at all and records every step as a dry run', async () => {
+  it('gives a dry-run step whose alerts resolve no verdict: the plan is done, not effective, and no metric calls it effective', async () => {
+    await withScenario(async (s) => {
+      s.policies(`
+policies:
+  - name: restart
+    match: ['alertname="HighLatency"']
+    ${ON_WEB}
+    steps:
+      - action: restart
+        verify: 5m
+`);
+      // No credentials: the restart cannot even have been sent with dryRun=All.
+      const server = await s.start({}, { env: { KUBECONFIG: join(s.dir, 'no-kubeconfig') } });
+      const latency = alert(LABELS);
+      const id = await post(server, latency.firing());
+      await incidentWhen(server, id, (v) => steps(v).length === 1, 'the dry-run step');
+      await post(server, latency.resolved());
+      const view = await incidentWhen(
+        server,
+        id,
+        (v) => messages(v, 'verification').length === 1,
+        'the end of the verify window',
+      );
+      expect(messages(view, 'verification')).toEqual([
+        expect.stringMatching(
+          /^Step 1 restart \[dry run\]: no verdict, since it changed nothing; its alerts resolved \d+\.\ds after it \(verify window 300s\)$/,
+        ),
+      ]);
+      expect(messages(view).join('\n')).not.toMatch(/effective/);
+      expect(view.plans[0]).toMatchObject({ status: 'done', dryRun: true });
+      expect(steps(view)[0]).toMatchObject({ status: 'dry_run', verification: null });
+      expect(await metric(server, 'remediator_verifications_total')).toBe(0);
+      expect(view.status).toBe('resolved');
+    });
+  });
+
+  it('without Kubernetes credentials reads and writes nothing, says what each step was asked to do, and still sends the notification', async () => {
     await withScenario(async (s) => {
       s.policies(everyAction());
       seedCluster(s);
@@ -268,17 +356,23 @@ policies:
         (v) => steps(v).filter((r) => r.status !== 'intent').length === 7,
         'all seven steps',
       );
-      for (const step of steps(view)) {
+      for (const step of steps(view).filter((r) => r.action !== 'notify')) {
         expect(step).toMatchObject({ status: 'dry_run', dryRun: true });
       }
+      // Nothing could be read: each says what it was asked to do, and that the rest is unknown.
       expect(steps(view).find((r) => r.action === 'scale')?.summary).toBe(
-        'would run scale on Deployment prod/web (no Kubernetes credentials: nothing read or written)',
+        'would run scale {by: 2, max: 10, min: 1} on Deployment prod/web (no Kubernetes credentials: nothing read, so the exact change is unknown; nothing written)',
       );
-      expect(steps(view).find((r) => r.action === 'notify')?.summary).toBe(
-        'would run notify (no Kubernetes credentials: nothing read or written)',
+      expect(steps(view).find((r) => r.action === 'restart')?.summary).toBe(
+        'would run restart on Deployment prod/web (no Kubernetes credentials: nothing read, so the exact change is unknown; nothing written)',
       );
+      // A notification needs no cluster: it is sent, marked as a dry run.
+      expect(steps(view).find((r) => r.action === 'notify')).toMatchObject({
+        status: 'applied',
+        summary: 'notified oncall (HTTP 200, 1 attempt, marked as a dry run)',
+      });
       expect(s.fake.requests).toEqual([]);
-      expect(s.receiver.requests).toEqual([]);
+      expect(s.receiver.requests).toHaveLength(1);
       const ready = await (await fetch(`${server.url}/readyz`)).json();
       expect(JSON.stringify(ready)).toContain('dry-run mode: no credentials found');
     });

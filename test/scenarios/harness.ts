@@ -1,11 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServeConfig } from '../../src/config';
-import type { ServeOptions } from '../../src/main';
-import type { WebhookPayload } from '../../src/receivers/payload';
+import type { ServeOptions } from '../../src/serve';
+import type { WebhookPayload } from '../../src/alertmanager/payload';
 import { startReceiver, type Received, type Receiver } from '../notify/receiver';
 import { startFakeKube, type FakeKube, type KubeObject } from '../support/fake-kube';
-import { AUTH, startServer, tempDir, type TestServer } from '../support/server';
+import {
+  AUTH,
+  incidentOfNotification,
+  startServer,
+  tempDir,
+  type TestServer,
+} from '../support/server';
 
 /**
  * Scenario tests run a real `remediator serve` in this process against the stateful fake API
@@ -153,18 +159,21 @@ export function alert(labels: Record<string, string>, startsAt = '2026-11-27T13:
   };
 }
 
-/** POSTs a webhook body; resolves with the incident id once remediator has journaled it. */
+/** POSTs a webhook body; resolves with the incident it fed once remediator has applied it. */
 export async function post(server: TestServer, body: WebhookPayload): Promise<number> {
   const res = await fetch(`${server.url}/webhook`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...AUTH },
     body: JSON.stringify(body),
   });
-  const answer = (await res.json()) as { incidentId?: number };
-  if (res.status !== 200 || answer.incidentId === undefined) {
+  const answer = (await res.json()) as { notification?: number };
+  if (res.status !== 200 || answer.notification === undefined) {
     throw new Error(`webhook answered ${res.status}: ${JSON.stringify(answer)}`);
   }
-  return answer.incidentId;
+  const incident = await incidentOfNotification(server, answer.notification);
+  if (incident === undefined)
+    throw new Error(`notification ${answer.notification} fed no incident`);
+  return incident;
 }
 
 // ---------------------------------------------------------------------------------------------

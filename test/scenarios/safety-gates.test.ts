@@ -5,6 +5,7 @@ import {
   messages,
   metric,
   OWN_NAMESPACE,
+  payload,
   post,
   seedDeployment,
   steps,
@@ -143,6 +144,51 @@ describe('safety gates', () => {
       expect(writesTo(s.fake, '/deployments/api')).toEqual([]);
       expect(stored(s.fake, 'prod', 'api').spec.replicas).toBe(2);
       expect(await metric(server, 'remediator_skips_total', { reason: 'blast_radius' })).toBe(1);
+    });
+  });
+
+  it('makes at most safety.maxPlansPerNotification plans for one notification, skips the rest as too_many_plans and escalates once', async () => {
+    await withScenario(async (s) => {
+      s.policies(
+        policies(
+          'safety:\n  maxPlansPerNotification: 20\n  blastRadius: { perNamespace: 100, cluster: 100 }',
+        ),
+      );
+      // Without credentials: the plans are recorded as dry runs, no Deployment read.
+      const server = await s.start({}, { env: { KUBECONFIG: '/nonexistent/kubeconfig' } });
+      // One group of 1,200 alerts, each naming its own Deployment: three slices of 500.
+      const id = await post(
+        server,
+        payload(
+          Array.from({ length: 1_200 }, (_, i) => ({
+            labels: { alertname: 'HighLatency', namespace: 'prod', deployment: `web-${i}` },
+          })),
+        ),
+      );
+      const view = await incidentWhen(
+        server,
+        id,
+        (v) => messages(v, 'notification').length === 1,
+        'the escalation for the plans dropped',
+      );
+      const made = view.plans.filter((p) => p.status !== 'skipped');
+      expect(made.map((p) => p.target?.name)).toEqual(
+        Array.from({ length: 20 }, (_, i) => `web-${i}`),
+      );
+      const reason =
+        'the notification would make more than 20 remediation plans, the most one notification may make (safety.maxPlansPerNotification)';
+      expect(messages(view, 'plan_skipped')).toEqual([
+        `Policy scale-out skipped: ${reason} (480 alerts firing)`,
+        `Policy scale-out skipped: ${reason} (500 alerts firing)`,
+        `Policy scale-out skipped: ${reason} (200 alerts firing)`,
+      ]);
+      expect(messages(view, 'escalated')).toEqual([
+        'Escalated to humans: the notification would have made more remediation plans than safety.maxPlansPerNotification (20) allows; 1180 alert(s) of policy scale-out were not acted on',
+      ]);
+      expect(await metric(server, 'remediator_skips_total', { reason: 'too_many_plans' })).toBe(3);
+      expect(
+        await metric(server, 'remediator_escalations_total', { reason: 'too_many_plans' }),
+      ).toBe(1);
     });
   });
 

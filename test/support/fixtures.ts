@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WebhookPayload } from '../../src/receivers/payload';
+import type { WebhookPayload } from '../../src/alertmanager/payload';
 
 /** Webhook bodies captured from a real Alertmanager 0.25 (see test/fixtures/alertmanager/README.md). */
 export const FIXTURE_NAMES = [

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServeConfig } from '../../src/config';
 import { createMemoryLogger } from '../../src/logger';
-import { serve, type RunningServer, type ServeOptions } from '../../src/main';
+import { serve, type RunningServer, type ServeOptions } from '../../src/serve';
 import { FIXTURE_TOKEN } from './fixtures';
 
 export interface TestServer extends RunningServer {
@@ -31,11 +31,13 @@ export async function startServer(
     port: 0,
     listen: '127.0.0.1',
     dryRun: false,
+    dryRunNotify: true,
     maxBodyBytes: 4 * 1024 * 1024,
     parallelSteps: 32,
     logLevel: 'debug',
     journalSync: 'normal',
     retentionMs: 30 * 24 * 3600_000,
+    shutdownTimeoutMs: 10_000,
     credentials: { bearerToken: FIXTURE_TOKEN },
     credentialSources: ['webhook_token from test'],
     ...overrides,
@@ -51,3 +53,31 @@ export async function startServer(
 }
 
 export const AUTH = { Authorization: `Bearer ${FIXTURE_TOKEN}` };
+
+/**
+ * The incident a notification the webhook accepted (its answer's `notification`) fed, once the
+ * projection has applied it; undefined for a repeat of a group that has none.
+ */
+export async function incidentOfNotification(
+  server: RunningServer,
+  notification: number,
+): Promise<number | undefined> {
+  await server.projector.idle();
+  const row = server.journal.db
+    .prepare<[number], { incident_id: number | null }>(
+      'SELECT incident_id FROM notifications WHERE seq = ?',
+    )
+    .get(notification);
+  if (row?.incident_id !== null && row?.incident_id !== undefined) return row.incident_id;
+  // A repeat links to nothing: its group's latest incident is the one it belongs to.
+  const body = server.journal.db
+    .prepare<[number], { body: string }>('SELECT body FROM notifications WHERE seq = ?')
+    .get(notification);
+  if (body === undefined) return undefined;
+  const groupKey = (JSON.parse(body.body) as { groupKey: string }).groupKey;
+  return server.journal.db
+    .prepare<[string], { id: number }>(
+      'SELECT id FROM incidents WHERE group_key = ? ORDER BY id DESC LIMIT 1',
+    )
+    .get(groupKey)?.id;
+}

@@ -42,6 +42,8 @@ export interface AlertmanagerOptions {
   timings?: Partial<AlertmanagerTimings>;
   /** The root route's `group_by`; default `[alertname, namespace, deployment]`, as in the README. */
   groupBy?: readonly string[];
+  /** The webhooks' `send_resolved`; default true. */
+  sendResolved?: boolean;
   /** Called with every log line (logfmt). */
   onLine?: (line: string) => void;
 }
@@ -74,7 +76,7 @@ export function alertmanagerConfig(options: AlertmanagerOptions): string {
     webhook_configs: [
       {
         url: w.url,
-        send_resolved: true,
+        send_resolved: options.sendResolved ?? true,
         max_alerts: 0,
         http_config: {
           authorization: { type: 'Bearer', credentials_file: options.tokenFile },

@@ -26,7 +26,7 @@ import { startSimService, type SimBehaviour, type SimService } from './sim-servi
 import { waitFor } from './wait';
 
 const ROOT = join(__dirname, '..', '..', '..');
-export const SHIPPED_POLICIES = join(ROOT, 'deploy', 'k8s', 'policies.yaml');
+export const SHIPPED_POLICIES = join(ROOT, 'deploy', 'k8s', 'policies', 'runbook.yaml');
 export const SERVICE_RULES = join(ROOT, 'alert-rules', 'service.rules.yml');
 
 /** The bearer token Alertmanager sends and remediator requires. */
@@ -60,13 +60,24 @@ export interface StackOptions {
    * Alertmanager's group_wait, group_interval, repeat_interval (default 1s, 2s, 10s), and the
    * route's group_by (default `[alertname, namespace, deployment]`).
    */
-  alertmanager?: Partial<AlertmanagerTimings> & { groupBy?: readonly string[] };
+  alertmanager?: Partial<AlertmanagerTimings> & {
+    groupBy?: readonly string[];
+    /** The webhooks' `send_resolved` (default true). */
+    sendResolved?: boolean;
+  };
+  /**
+   * Start remediator with `--alertmanager-url` and `--prometheus-url` naming the stack's own
+   * (verdicts from Alertmanager's API, PromQL verification, silences); default false.
+   */
+  sources?: boolean;
   /** What the stand-in Job controller does with diagnostic Jobs; default `succeeded`. */
   jobs?: JobFate;
   /** Answers of the sink receiver, request by request (default: 200 for all). */
   receiver?: readonly Behaviour[];
   /** Log every hop (Alertmanager deliveries, remediator's decisions) as it happens; default true. */
   narrate?: boolean;
+  /** remediator's NODE_OPTIONS, e.g. the shipped Deployment's heap cap; default none. */
+  nodeOptions?: string;
 }
 
 /** A notification a sink received. */
@@ -291,6 +302,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           tokenFile,
           logDir,
           namespace: OWN_NAMESPACE,
+          ...(options.sources === true
+            ? {
+                extraArgs: [
+                  '--alertmanager-url',
+                  `http://127.0.0.1:${amPort}`,
+                  '--prometheus-url',
+                  `http://127.0.0.1:${promPort}`,
+                ],
+              }
+            : {}),
+          ...(options.nodeOptions === undefined
+            ? {}
+            : { extraEnv: { NODE_OPTIONS: options.nodeOptions } }),
           ...(narrate
             ? {
                 onLog: (line) => {
@@ -326,6 +350,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       tokenFile,
       ...(options.alertmanager ? { timings: options.alertmanager } : {}),
       ...(options.alertmanager?.groupBy ? { groupBy: options.alertmanager.groupBy } : {}),
+      ...(options.alertmanager?.sendResolved === undefined
+        ? {}
+        : { sendResolved: options.alertmanager.sendResolved }),
       ...(narrate
         ? {
             onLine: (line: string) => {

@@ -77,6 +77,35 @@ export function defaultReplicaSet(obj: JsonObject): void {
   defaultTemplate(spec);
 }
 
+/** apps/v1 StatefulSet defaults. */
+export function defaultStatefulSet(obj: JsonObject): void {
+  const spec = ensureObject(obj, 'spec');
+  spec.replicas ??= 1;
+  spec.podManagementPolicy ??= 'OrderedReady';
+  const strategy = ensureObject(spec, 'updateStrategy');
+  strategy.type ??= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') ensureObject(strategy, 'rollingUpdate').partition ??= 0;
+  spec.revisionHistoryLimit ??= 10;
+  const retention = ensureObject(spec, 'persistentVolumeClaimRetentionPolicy');
+  retention.whenDeleted ??= 'Retain';
+  retention.whenScaled ??= 'Retain';
+  defaultTemplate(spec);
+}
+
+/** apps/v1 DaemonSet defaults. */
+export function defaultDaemonSet(obj: JsonObject): void {
+  const spec = ensureObject(obj, 'spec');
+  const strategy = ensureObject(spec, 'updateStrategy');
+  strategy.type ??= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') {
+    const rolling = ensureObject(strategy, 'rollingUpdate');
+    rolling.maxUnavailable ??= 1;
+    rolling.maxSurge ??= 0;
+  }
+  spec.revisionHistoryLimit ??= 10;
+  defaultTemplate(spec);
+}
+
 /** batch/v1 Job defaults (the pod template gets restartPolicy Always, which validation refuses). */
 export function defaultJob(obj: JsonObject): void {
   const spec = ensureObject(obj, 'spec');

@@ -4,6 +4,7 @@ import type { JsonObject } from './json';
 import type { RequestAttributes } from './kube-api';
 import {
   forbiddenError,
+  genericInvalidError,
   internalError,
   statusBody,
   unauthorizedError,
@@ -24,7 +25,7 @@ export interface FaultRule {
   /** Epoch milliseconds (by the fake's clock) after which it no longer applies. */
   until?: number;
   /** The answer; without it (and without dropConnection) the request is only delayed. */
-  status?: 500 | 503 | 504 | 429 | 403 | 401;
+  status?: 500 | 503 | 504 | 429 | 422 | 403 | 401;
   /** For 429: `text` (API priority and fairness, the default) or `status` (a Status object). */
   shape?: 'text' | 'status';
   /** Retry-After for 429 (default 1). */
@@ -33,6 +34,12 @@ export interface FaultRule {
   delayMs?: number;
   /** Destroy the socket instead of answering. */
   dropConnection?: boolean;
+  /**
+   * Carry the request out (a create or an update is committed), then destroy the socket instead
+   * of answering: the client cannot tell whether its write happened (a timeout or a reset after
+   * the fact), and a retry meets its own first attempt.
+   */
+  dropAfterCommit?: boolean;
   /** Overrides the default message of a 500/503 answer. */
   message?: string;
 }
@@ -165,6 +172,8 @@ export function faultAnswer(
       const why = `User "${user}" cannot ${verb} resource "${full}" in API group "${group}" ${scope}`;
       return fromError(forbiddenError({ group, resource }, name, why));
     }
+    case 422:
+      return fromError(genericInvalidError());
     case 401:
       return fromError(unauthorizedError());
   }

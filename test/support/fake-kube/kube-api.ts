@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 
-import { applyPatch, type Operation } from 'fast-json-patch';
 import { apply as applyMergePatch } from 'json-merge-patch';
 import { parse as parseYaml } from 'yaml';
 
@@ -15,6 +14,7 @@ import {
 } from './field-errors';
 import { goQuote, goStringSlice } from './go-format';
 import { goJsonSyntaxError, goJsonTypeName } from './go-json';
+import { applyJsonPatch, JsonPatchError, JsonPatchPanic } from './json-patch';
 import {
   asArray,
   asObject,
@@ -64,12 +64,14 @@ import {
   methodNotSupportedError,
   notFoundError,
   pathNotFoundError,
+  statusBody,
   unknownServerError,
   unsupportedMediaTypeError,
   type GroupResource,
 } from './statuses';
 import { StrategicMergePatchError, strategicMergePatch } from './strategic-merge-patch';
-import { validateGenericObjectMeta, validateScale } from './validation';
+import { goLen, pathSegmentNameErrors } from './names';
+import { validateGenericObjectMeta, validateScale, type ValidationOptions } from './validation';
 
 /** One API request, as the HTTP layer hands it over. */
 export interface ApiRequest {
@@ -142,6 +144,14 @@ interface Written {
 }
 
 const DEPLOYMENTS = findResource('apps', 'v1', 'deployments');
+/** maxJSONPatchOperations in handlers/patch.go. */
+const MAX_JSON_PATCH_OPERATIONS = 10_000;
+/** WithPanicRecovery's answer when a handler panics (json-patch does, on a nil node). */
+const PANIC = new ApiError(
+  500,
+  'This request caused apiserver to panic. Look in the logs for details.\n',
+  { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' },
+);
 const MAX_FIELD_MANAGER = 128;
 const META_KEYS = Object.keys(OBJECT_META_SCHEMA);
 /** Map-valued fields whose empty value Go omits when it writes the object back. */
@@ -154,14 +164,28 @@ const OMIT_EMPTY_MAPS = new Set([
   'nodeSelector',
 ]);
 
-/** A path segment with %-escapes decoded; a malformed escape is kept as is (and then matches nothing). */
-function decodeSegment(segment: string): string {
+/**
+ * The segments of a request path as the server sees them: Go's `URL.Path` is the whole path
+ * %-decoded (so `%2F` separates segments), split on `/` with no dot-segment resolution (`..` stays
+ * a segment; the HTTP layer hands the raw path over). undefined for a malformed escape, which Go's
+ * HTTP server refuses before any handler runs.
+ */
+function pathSegments(path: string): string[] | undefined {
+  let decoded: string;
   try {
-    return decodeURIComponent(segment);
+    decoded = decodeURIComponent(path);
   } catch {
-    return segment;
+    return undefined;
   }
+  return decoded.split('/').filter((s) => s !== '');
 }
+
+/** net/http's own answer to a request line it cannot parse: plain text, no Status. */
+const MALFORMED_REQUEST: Answer = {
+  status: 400,
+  body: '400 Bad Request',
+  headers: { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' },
+};
 
 function str(value: Json | undefined): string {
   return asString(value) ?? '';
@@ -218,10 +242,25 @@ const KIND_STRUCT_ERROR =
  * content types, options, decoding, patching, defaulting, validation, optimistic concurrency,
  * resourceVersions and Status errors. No controllers run: nothing happens unless asked.
  */
+/** Options of {@link KubeApi}. */
+export interface KubeApiOptions {
+  /**
+   * The `env[].name` rule: `strict` (default) is IsEnvVarName, what every API server before 1.32
+   * applies, so `my var` gets a 422; `relaxed` is 1.32+ (printable ASCII but `=`).
+   */
+  readonly envVarNames?: 'strict' | 'relaxed';
+}
+
 export class KubeApi {
   readonly store = new ObjectStore();
+  private readonly validation: ValidationOptions;
 
-  constructor(private readonly now: () => Date) {}
+  constructor(
+    private readonly now: () => Date,
+    options: KubeApiOptions = {},
+  ) {
+    this.validation = { relaxedEnvVarNames: options.envVarNames === 'relaxed' };
+  }
 
   /** Answers one request. Unexpected exceptions propagate to the caller. */
   handle(req: ApiRequest): ApiResponse {
@@ -243,10 +282,7 @@ export class KubeApi {
 
   /** The verb/resource/namespace/name the authorizer would see for a request. */
   attributes(method: string, path: string, query: URLSearchParams): RequestAttributes {
-    const segments = path
-      .split('/')
-      .filter((s) => s !== '')
-      .map(decodeSegment);
+    const segments = pathSegments(path) ?? [];
     let group = '';
     let rest: string[] = [];
     if (segments[0] === 'api') rest = segments.slice(2);
@@ -301,7 +337,7 @@ export class KubeApi {
     def.prepareForCreate?.(stored);
     stored = normalize(stored);
     if (options.validate !== false) {
-      const errors = def.validate(stored);
+      const errors = def.validate(stored, undefined, this.validation);
       if (errors.length > 0) {
         const error = invalidError(def.invalidKind, str(storedMeta.name), errors);
         throw new Error(`fake-kube refused the seed: ${error.message}`);
@@ -367,10 +403,8 @@ export class KubeApi {
   // ---- routing -------------------------------------------------------------------------------
 
   private dispatch(req: ApiRequest, warnings: string[]): Answer {
-    const segments = req.path
-      .split('/')
-      .filter((s) => s !== '')
-      .map(decodeSegment);
+    const segments = pathSegments(req.path);
+    if (segments === undefined) return MALFORMED_REQUEST;
     const discovery = req.method === 'GET' ? this.discovery(segments) : undefined;
     if (discovery !== undefined) return { status: 200, body: discovery };
     const target = this.resolve(segments);
@@ -452,8 +486,9 @@ export class KubeApi {
     if (path === 'version') {
       return {
         major: '1',
-        minor: '32',
-        gitVersion: 'v1.32.0-fake',
+        // The env name rule is the one visible difference between the versions it stands in for.
+        minor: this.validation.relaxedEnvVarNames ? '32' : '31',
+        gitVersion: this.validation.relaxedEnvVarNames ? 'v1.32.0-fake' : 'v1.31.0-fake',
         gitCommit: '0000000000000000000000000000000000000000',
         gitTreeState: 'clean',
         buildDate: '2024-12-11T00:00:00Z',
@@ -580,9 +615,21 @@ export class KubeApi {
   }
 
   private mustGet(def: ResourceDef, namespace: string, name: string): JsonObject {
-    const stored = this.store.get(def.storage, namespace, name);
+    const stored = this.lookup(def, namespace, name);
     if (stored === undefined) throw notFoundError(groupResourceOf(def), name);
     return stored;
+  }
+
+  /**
+   * The stored object a URL names. The registry's key function (NamespaceKeyFunc) refuses a name
+   * that is not a valid path segment (`.`, `..`, anything with `/` or `%`) with a 400 first.
+   */
+  private lookup(def: ResourceDef, namespace: string, name: string): JsonObject | undefined {
+    const problems = pathSegmentNameErrors(name);
+    if (problems.length > 0) {
+      throw badRequestError(`Name parameter invalid: ${goQuote(name)}: ${problems.join(';')}`);
+    }
+    return this.store.get(def.storage, namespace, name);
   }
 
   // ---- list ----------------------------------------------------------------------------------
@@ -719,7 +766,7 @@ export class KubeApi {
         errors.push(required('fieldManager', 'is required for apply patch'));
       }
     }
-    if (fieldManager.length > MAX_FIELD_MANAGER) {
+    if (goLen(fieldManager) > MAX_FIELD_MANAGER) {
       errors.push(tooLong('fieldManager', `must have at most ${MAX_FIELD_MANAGER} bytes`));
     }
     // eslint-disable-next-line no-control-regex -- the rule is about control characters
@@ -924,7 +971,7 @@ export class KubeApi {
     def.prepareForCreate?.(stored);
     stored = normalize(stored);
     const name = str(getPath(stored, 'metadata', 'name'));
-    const errors = def.validate(stored);
+    const errors = def.validate(stored, undefined, this.validation);
     if (errors.length > 0) throw invalidError(def.invalidKind, name, errors);
     const metaErrors = validateGenericObjectMeta(stored);
     if (metaErrors.length > 0) throw invalidError(def.invalidKind, name, metaErrors);
@@ -963,7 +1010,7 @@ export class KubeApi {
       'request',
     );
     this.checkName(obj, name, namespace, def);
-    const current = this.store.get(def.storage, namespace, name);
+    const current = this.lookup(def, namespace, name);
     const bodyUid = str(getPath(obj, 'metadata', 'uid'));
     const currentUid = str(getPath(current, 'metadata', 'uid'));
     if (bodyUid !== '' && bodyUid !== currentUid) {
@@ -1029,7 +1076,7 @@ export class KubeApi {
         metaOf(obj).generation = (Number(currentMeta.generation) || 0) + 1;
       }
     }
-    const errors = def.validate(obj, current);
+    const errors = def.validate(obj, current, this.validation);
     if (errors.length > 0) throw invalidError(def.invalidKind, name, errors);
     if (deepEqual(obj, current)) return { status: 200, stored: current };
     if (dryRun) return { status: 200, stored: obj };
@@ -1060,7 +1107,7 @@ export class KubeApi {
   ) {
     const type = this.patchType(req);
     const options = this.writeOptions(req.query, 'PatchOptions', type);
-    const current = this.store.get(def.storage, namespace, name);
+    const current = this.lookup(def, namespace, name);
     if (current === undefined) {
       if (type !== 'application/apply-patch+yaml') throw notFoundError(groupResourceOf(def), name);
       // Server-side apply creates what is missing.
@@ -1101,21 +1148,34 @@ export class KubeApi {
             `error decoding patch: json: cannot unmarshal ${goJsonTypeName(ops)} into Go value of type jsonpatch.Patch`,
           );
         }
-        const notObject = ops.find((op) => !isObject(op));
+        // A null operation decodes as an empty map (no kind): it fails when applied, below.
+        const notObject = ops.find((op) => op !== null && !isObject(op));
         if (notObject !== undefined) {
           throw badRequestError(
             `error decoding patch: json: cannot unmarshal ${goJsonTypeName(notObject)} into Go value of type jsonpatch.Operation`,
           );
         }
-        try {
-          // validate=true: `replace` of a missing path fails, as in the server's json-patch library.
-          const result = applyPatch(clone(doc), ops as Operation[], true, true).newDocument;
-          if (!isObject(result)) throw genericInvalidError();
-          return result;
-        } catch (error) {
-          if (error instanceof ApiError) throw error;
-          throw genericInvalidError();
+        if (ops.length > MAX_JSON_PATCH_OPERATIONS) {
+          throw new ApiError(
+            413,
+            statusBody({
+              status: 'Failure',
+              message: `Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${ops.length}`,
+              reason: 'RequestEntityTooLarge',
+              code: 413,
+            }),
+          );
         }
+        let result: unknown;
+        try {
+          result = applyJsonPatch(doc, raw);
+        } catch (error) {
+          if (error instanceof JsonPatchError) throw genericInvalidError();
+          if (error instanceof JsonPatchPanic) throw PANIC;
+          throw error;
+        }
+        if (!isObject(result)) throw genericInvalidError();
+        return result;
       }
       case 'application/merge-patch+json': {
         if (goJsonSyntaxError(raw) !== undefined) throw badRequestError('Invalid JSON Patch');

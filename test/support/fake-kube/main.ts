@@ -5,13 +5,17 @@ import { parseAllDocuments } from 'yaml';
 import { isObject } from './json';
 import { startFakeKube, type FakeKube } from './start-fake-kube';
 
-/** Command-line options of the fake (`--port`, `--seed`, `--kubeconfig`, `--token`, `--require-token`). */
+/**
+ * Command-line options of the fake (`--port`, `--seed`, `--kubeconfig`, `--token`,
+ * `--require-token`, `--env-var-names strict|relaxed`).
+ */
 export interface CliOptions {
   port: number;
   seed?: string;
   kubeconfig?: string;
   token?: string;
   requireToken: boolean;
+  envVarNames?: 'strict' | 'relaxed';
 }
 
 /** Parses the command line; throws on an unknown flag or a missing value. */
@@ -47,6 +51,14 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       case '--require-token':
         options.requireToken = true;
         break;
+      case '--env-var-names': {
+        const raw = value();
+        if (raw !== 'strict' && raw !== 'relaxed') {
+          throw new Error(`--env-var-names must be strict or relaxed, got "${raw}"`);
+        }
+        options.envVarNames = raw;
+        break;
+      }
       default:
         throw new Error(`unknown option "${String(flag)}"`);
     }
@@ -86,6 +98,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<F
     port: options.port,
     token: options.token,
     requireToken: options.requireToken,
+    ...(options.envVarNames === undefined ? {} : { envVarNames: options.envVarNames }),
   });
   try {
     if (options.seed !== undefined) for (const obj of readSeedFile(options.seed)) fake.seed(obj);

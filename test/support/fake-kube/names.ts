@@ -3,6 +3,11 @@
  * Each returns the list of problems, empty when the value is fine.
  */
 
+/** Go's `len()` of a string: UTF-8 bytes, which is what every length limit of the server counts. */
+export function goLen(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
+
 function regexError(message: string, format: string, ...examples: string[]): string {
   if (examples.length === 0) return `${message} (regex used for validation is '${format}')`;
   let out = `${message} (e.g. `;
@@ -32,7 +37,7 @@ const configKey = new RegExp(`^${CONFIG_KEY_FMT}$`);
 /** IsDNS1123Label. */
 export function dns1123LabelErrors(value: string): string[] {
   const errs: string[] = [];
-  if (value.length > 63) errs.push(maxLenError(63));
+  if (goLen(value) > 63) errs.push(maxLenError(63));
   if (!dns1123Label.test(value)) {
     errs.push(
       regexError(
@@ -49,7 +54,7 @@ export function dns1123LabelErrors(value: string): string[] {
 /** IsDNS1123Subdomain. */
 export function dns1123SubdomainErrors(value: string): string[] {
   const errs: string[] = [];
-  if (value.length > 253) errs.push(maxLenError(253));
+  if (goLen(value) > 253) errs.push(maxLenError(253));
   if (!dns1123Subdomain.test(value)) {
     errs.push(
       regexError(
@@ -86,7 +91,7 @@ export function qualifiedNameErrors(value: string): string[] {
     ];
   }
   if (name.length === 0) errs.push('name part must be non-empty');
-  else if (name.length > 63) errs.push(`name part ${maxLenError(63)}`);
+  else if (goLen(name) > 63) errs.push(`name part ${maxLenError(63)}`);
   if (!qualifiedName.test(name)) {
     errs.push(
       `name part ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')}`,
@@ -98,7 +103,7 @@ export function qualifiedNameErrors(value: string): string[] {
 /** IsValidLabelValue. */
 export function labelValueErrors(value: string): string[] {
   const errs: string[] = [];
-  if (value.length > 63) errs.push(maxLenError(63));
+  if (goLen(value) > 63) errs.push(maxLenError(63));
   if (!labelValue.test(value)) {
     errs.push(
       regexError(
@@ -116,7 +121,7 @@ export function labelValueErrors(value: string): string[] {
 /** IsConfigMapKey. */
 export function configMapKeyErrors(value: string): string[] {
   const errs: string[] = [];
-  if (value.length > 253) errs.push(maxLenError(253));
+  if (goLen(value) > 253) errs.push(maxLenError(253));
   if (!configKey.test(value)) {
     errs.push(
       regexError(
@@ -134,8 +139,40 @@ export function configMapKeyErrors(value: string): string[] {
   return errs;
 }
 
-/** IsRelaxedEnvVarName (the default since Kubernetes 1.32). */
+const ENV_VAR_NAME_FMT = '[-._a-zA-Z][-._a-zA-Z0-9]*';
+const envVarName = new RegExp(`^${ENV_VAR_NAME_FMT}$`);
+
+/** hasChDirPrefix. */
+function chDirPrefixErrors(value: string): string[] {
+  if (value === '.') return ["must not be '.'"];
+  if (value === '..') return ["must not be '..'"];
+  if (value.startsWith('..')) return ["must not start with '..'"];
+  return [];
+}
+
+/**
+ * IsEnvVarName: the rule of every API server before 1.32 (1.30 and 1.31 relax it only behind the
+ * RelaxedEnvironmentVariableValidation gate, off by default).
+ */
 export function envVarNameErrors(value: string): string[] {
+  const errs: string[] = [];
+  if (!envVarName.test(value)) {
+    errs.push(
+      regexError(
+        "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit",
+        ENV_VAR_NAME_FMT,
+        'my.env-name',
+        'MY_ENV.NAME',
+        'MyEnvName1',
+      ),
+    );
+  }
+  return [...errs, ...chDirPrefixErrors(value)];
+}
+
+/** IsRelaxedEnvVarName (the default since Kubernetes 1.32). */
+export function relaxedEnvVarNameErrors(value: string): string[] {
+  if (value === '') return ['environment variable name must be non-empty'];
   if (/^[\x20-\x7e]+$/.test(value) && !value.includes('=')) return [];
   return [
     "a valid environment variable name must consist only of printable ASCII characters other than '='",

@@ -1,17 +1,20 @@
 import type { FieldSchema, TypeCheck } from './decode';
 import {
+  defaultDaemonSet,
   defaultDeployment,
   defaultHorizontalPodAutoscaler,
   defaultJob,
   defaultNetworkPolicy,
   defaultPod,
   defaultReplicaSet,
+  defaultStatefulSet,
 } from './defaults';
 import type { FieldError } from './field-errors';
 import { ensureObject, getPath, removeKey, scalarText, type JsonObject } from './json';
 import type { GroupKind, GroupResource } from './statuses';
 import {
   validateConfigMap,
+  validateDaemonSet,
   validateDeployment,
   validateEvent,
   validateHorizontalPodAutoscaler,
@@ -21,6 +24,8 @@ import {
   validateNode,
   validatePod,
   validateReplicaSet,
+  validateStatefulSet,
+  type ValidationOptions,
 } from './validation';
 
 /** What the fake knows about one API resource (one group/version/plural). */
@@ -53,7 +58,11 @@ export interface ResourceDef {
   readonly subresources: readonly string[];
   readonly defaults?: (obj: JsonObject) => void;
   readonly prepareForCreate?: (obj: JsonObject) => void;
-  readonly validate: (obj: JsonObject, old?: JsonObject) => FieldError[];
+  readonly validate: (
+    obj: JsonObject,
+    old?: JsonObject,
+    options?: ValidationOptions,
+  ) => FieldError[];
   /** API form to stored form (and back); identity unless the kind is stored as another. */
   readonly toStorage?: (obj: JsonObject) => JsonObject;
   readonly fromStorage?: (obj: JsonObject) => JsonObject;
@@ -302,6 +311,97 @@ const replicaSets: ResourceDef = {
   subresources: [],
   defaults: defaultReplicaSet,
   validate: validateReplicaSet,
+};
+
+const statefulSets: ResourceDef = {
+  group: 'apps',
+  version: 'v1',
+  plural: 'statefulsets',
+  singular: 'statefulset',
+  kind: 'StatefulSet',
+  namespaced: true,
+  shortNames: ['sts'],
+  storage: 'statefulsets.apps',
+  registryPrefix: '/registry/statefulsets',
+  schema: {
+    kind: true,
+    apiVersion: true,
+    metadata: OBJECT_META_SCHEMA,
+    spec: {
+      replicas: true,
+      selector: true,
+      template: POD_TEMPLATE_SCHEMA,
+      volumeClaimTemplates: true,
+      serviceName: true,
+      podManagementPolicy: true,
+      updateStrategy: true,
+      revisionHistoryLimit: true,
+      minReadySeconds: true,
+      persistentVolumeClaimRetentionPolicy: true,
+      ordinals: true,
+    },
+    status: true,
+  },
+  typeChecks: [
+    ...metaChecks('StatefulSet'),
+    specCheck('StatefulSet'),
+    { path: 'spec.replicas', type: 'int32', struct: 'StatefulSetSpec' },
+    ...podTemplateChecks('spec.template'),
+  ],
+  microTimeFields: [],
+  emptyStatus: { replicas: 0, availableReplicas: 0 },
+  generation: 'spec',
+  allowCreateOnUpdate: false,
+  allowUnconditionalUpdate: true,
+  invalidKind: { group: 'apps', kind: 'StatefulSet' },
+  subresources: [],
+  defaults: defaultStatefulSet,
+  validate: validateStatefulSet,
+};
+
+const daemonSets: ResourceDef = {
+  group: 'apps',
+  version: 'v1',
+  plural: 'daemonsets',
+  singular: 'daemonset',
+  kind: 'DaemonSet',
+  namespaced: true,
+  shortNames: ['ds'],
+  storage: 'daemonsets.apps',
+  registryPrefix: '/registry/daemonsets',
+  schema: {
+    kind: true,
+    apiVersion: true,
+    metadata: OBJECT_META_SCHEMA,
+    spec: {
+      selector: true,
+      template: POD_TEMPLATE_SCHEMA,
+      updateStrategy: true,
+      minReadySeconds: true,
+      revisionHistoryLimit: true,
+    },
+    status: true,
+  },
+  typeChecks: [
+    ...metaChecks('DaemonSet'),
+    specCheck('DaemonSet'),
+    { path: 'spec.minReadySeconds', type: 'int32', struct: 'DaemonSetSpec' },
+    ...podTemplateChecks('spec.template'),
+  ],
+  microTimeFields: [],
+  emptyStatus: {
+    currentNumberScheduled: 0,
+    numberMisscheduled: 0,
+    desiredNumberScheduled: 0,
+    numberReady: 0,
+  },
+  generation: 'spec',
+  allowCreateOnUpdate: false,
+  allowUnconditionalUpdate: true,
+  invalidKind: { group: 'apps', kind: 'DaemonSet' },
+  subresources: [],
+  defaults: defaultDaemonSet,
+  validate: validateDaemonSet,
 };
 
 const horizontalPodAutoscalers: ResourceDef = {
@@ -706,6 +806,8 @@ const jobs: ResourceDef = {
 export const RESOURCES: readonly ResourceDef[] = [
   deployments,
   replicaSets,
+  statefulSets,
+  daemonSets,
   horizontalPodAutoscalers,
   configMaps,
   pods,

@@ -20,7 +20,7 @@ export type KubeObject = any;
 /** One request the fake received, in arrival order. */
 export interface RecordedRequest {
   readonly method: string;
-  /** The path without the query string. */
+  /** The path as sent (%-escapes kept, `..` not resolved), without the query string. */
   readonly path: string;
   /** Query parameters (the last value wins when one repeats). */
   readonly query: Record<string, string>;
@@ -95,6 +95,11 @@ export interface FakeKubeOptions {
   requireToken?: boolean;
   /** The user named in injected 403 answers. */
   user?: string;
+  /**
+   * The `env[].name` rule: `strict` (default, every API server before 1.32: `my var` gets a 422)
+   * or `relaxed` (1.32+, RelaxedEnvironmentVariableValidation).
+   */
+  envVarNames?: 'strict' | 'relaxed';
 }
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -125,6 +130,15 @@ function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge: boole
   });
 }
 
+/** The path of a request target as it came (origin form; absolute form cut to its path). */
+function rawPath(target: string): string {
+  const path = target.split('?')[0] ?? '';
+  if (path.startsWith('/')) return path;
+  const afterScheme = path.indexOf('//');
+  const slash = afterScheme < 0 ? -1 : path.indexOf('/', afterScheme + 2);
+  return slash < 0 ? '/' : path.slice(slash);
+}
+
 function send(
   res: ServerResponse,
   status: number,
@@ -149,7 +163,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const now = options.now ?? (() => new Date());
   const token = options.token ?? 'fake-kube-token';
   const user = options.user ?? 'system:serviceaccount:default:remediator';
-  const api = new KubeApi(now);
+  const api = new KubeApi(now, {
+    ...(options.envVarNames === undefined ? {} : { envVarNames: options.envVarNames }),
+  });
   const faults = new FaultList();
   let records: MutableRecord[] = [];
   const internalErrors: Error[] = [];
@@ -299,6 +315,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const { text, tooLarge } = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://fake-kube');
+    // The path as sent: WHATWG URL parsing would resolve `..` and `.` segments, which Go's
+    // server does not do (kube-apiserver then refuses `..` as a name).
+    const path = rawPath(req.url ?? '/');
     if (url.pathname.startsWith('/_fake/')) {
       await control(req, res, url, text);
       return;
@@ -309,7 +328,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const bodyDryRun = isObject(body) && Array.isArray(body.dryRun) && body.dryRun.includes('All');
     const record: MutableRecord = {
       method,
-      path: url.pathname,
+      path,
       query: Object.fromEntries(url.searchParams),
       contentType,
       body,
@@ -329,7 +348,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       send(res, status, payload, headers);
     };
 
-    const rule = faults.take(method, url.pathname, url.pathname + url.search, now().getTime());
+    const rule = faults.take(method, path, path + url.search, now().getTime());
     if (rule !== undefined) {
       if (rule.delayMs !== undefined && rule.delayMs > 0) await sleep(rule.delayMs);
       if (closed) return;
@@ -340,7 +359,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       }
       if (rule.status !== undefined) {
         record.fault = true;
-        const attributes = api.attributes(method, url.pathname, url.searchParams);
+        const attributes = api.attributes(method, path, url.searchParams);
         const injected = faultAnswer({ ...rule, status: rule.status }, attributes, user);
         answer(injected.status, injected.body, injected.headers);
         return;
@@ -373,11 +392,17 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     try {
       const response = api.handle({
         method,
-        path: url.pathname,
+        path,
         query: url.searchParams,
         contentType,
         body: text,
       });
+      if (rule?.dropAfterCommit === true) {
+        record.fault = true;
+        record.status = response.status;
+        req.socket.destroy();
+        return;
+      }
       answer(response.status, response.body, response.headers);
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));

@@ -6,6 +6,7 @@ import {
   notFound,
   notSupported,
   required,
+  tooLong,
   type FieldError,
 } from './field-errors';
 import { goLabelSelector, goQuote, goStringMap } from './go-format';
@@ -26,6 +27,8 @@ import {
   dns1123LabelErrors,
   dns1123SubdomainErrors,
   envVarNameErrors,
+  goLen,
+  relaxedEnvVarNameErrors,
   labelValueErrors,
   pathSegmentNameErrors,
   qualifiedNameErrors,
@@ -38,6 +41,18 @@ import {
  */
 
 type NameCheck = (value: string) => string[];
+
+/** What differs between the API server versions the fake can stand in for. */
+export interface ValidationOptions {
+  /**
+   * `env[].name`: false for IsEnvVarName, the rule of every server before 1.32 (1.30 and 1.31
+   * have the RelaxedEnvironmentVariableValidation gate, off by default); true for 1.32+.
+   */
+  readonly relaxedEnvVarNames: boolean;
+}
+
+/** The stricter server: what the fake does unless told otherwise. */
+export const STRICT: ValidationOptions = { relaxedEnvVarNames: false };
 
 const str = (value: Json | undefined): string => asString(value) ?? '';
 const objects = (value: Json | undefined): JsonObject[] =>
@@ -62,14 +77,26 @@ export function validateLabels(labels: Json | undefined, field: string): FieldEr
   return errs;
 }
 
-/** ValidateAnnotations: keys are qualified names (checked lower-cased). */
+/** TotalAnnotationSizeLimitB: keys plus values, in bytes, per annotation map. */
+export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
+
+/**
+ * ValidateAnnotations: keys are qualified names (checked lower-cased), and keys plus values
+ * (ValidateAnnotationsSize) are at most 256 KiB. Applies to an object's annotations and to a pod
+ * template's.
+ */
 export function validateAnnotations(annotations: Json | undefined, field: string): FieldError[] {
   const errs: FieldError[] = [];
   const map = asObject(annotations) ?? {};
+  let totalSize = 0;
   for (const key of Object.keys(map).sort()) {
     for (const msg of qualifiedNameErrors(key.toLowerCase())) {
       errs.push(invalidString(field, key, msg));
     }
+    totalSize += goLen(key) + goLen(str(map[key]));
+  }
+  if (totalSize > TOTAL_ANNOTATION_SIZE_LIMIT) {
+    errs.push(tooLong(field, `must have at most ${TOTAL_ANNOTATION_SIZE_LIMIT} bytes`));
   }
   return errs;
 }
@@ -112,6 +139,48 @@ export function validateLabelSelector(selector: Json | undefined, field: string)
   return errs;
 }
 
+/**
+ * ValidateOwnerReferences: every reference names its apiVersion (with a version), kind, name and
+ * uid; an Event cannot own anything; at most one reference is the controller. The server reports
+ * these at `metadata.ownerReferences` without an index. The value of the controller error is the
+ * whole slice in Go's `%#v`, with pointers in it: approximated.
+ */
+export function validateOwnerReferences(references: Json | undefined): FieldError[] {
+  const field = 'metadata.ownerReferences';
+  const errs: FieldError[] = [];
+  let firstController = '';
+  for (const ref of objects(references)) {
+    const apiVersion = str(ref.apiVersion);
+    const kind = str(ref.kind);
+    const version = apiVersion.includes('/')
+      ? apiVersion.slice(apiVersion.indexOf('/') + 1)
+      : apiVersion;
+    if (version === '')
+      errs.push(invalidString(`${field}.apiVersion`, apiVersion, 'version must not be empty'));
+    if (kind === '') errs.push(invalidString(`${field}.kind`, kind, 'kind must not be empty'));
+    if (str(ref.name) === '')
+      errs.push(invalidString(`${field}.name`, '', 'name must not be empty'));
+    if (str(ref.uid) === '') errs.push(invalidString(`${field}.uid`, '', 'uid must not be empty'));
+    if (apiVersion === 'v1' && kind === 'Event') {
+      errs.push(invalid(field, '{...}', '/v1, Kind=Event is disallowed from being an owner'));
+    }
+    if (ref.controller === true) {
+      const name = `${kind}/${str(ref.name)}`;
+      if (firstController === '') firstController = name;
+      else {
+        errs.push(
+          invalid(
+            field,
+            '[]v1.OwnerReference{...}',
+            `Only one reference can have Controller set to true. Found "true" in references for ${firstController} and ${name}`,
+          ),
+        );
+      }
+    }
+  }
+  return errs;
+}
+
 /** ValidateObjectMeta for a create (name, namespace, generation, labels, annotations). */
 export function validateObjectMeta(
   obj: JsonObject,
@@ -140,6 +209,7 @@ export function validateObjectMeta(
   errs.push(...nonNegative('metadata.generation', meta.generation));
   errs.push(...validateLabels(meta.labels, 'metadata.labels'));
   errs.push(...validateAnnotations(meta.annotations, 'metadata.annotations'));
+  errs.push(...validateOwnerReferences(meta.ownerReferences));
   return errs;
 }
 
@@ -157,17 +227,22 @@ export function validateObjectMetaUpdate(obj: JsonObject, old: JsonObject): Fiel
   errs.push(...nonNegative('metadata.generation', meta.generation));
   errs.push(...validateLabels(meta.labels, 'metadata.labels'));
   errs.push(...validateAnnotations(meta.annotations, 'metadata.annotations'));
+  errs.push(...validateOwnerReferences(meta.ownerReferences));
   return errs;
 }
 
-function validateEnv(env: Json | undefined, path: string): FieldError[] {
+function validateEnv(
+  env: Json | undefined,
+  path: string,
+  options: ValidationOptions,
+): FieldError[] {
+  const nameErrors = options.relaxedEnvVarNames ? relaxedEnvVarNameErrors : envVarNameErrors;
   const errs: FieldError[] = [];
   objects(env).forEach((ev, i) => {
     const idx = `${path}[${i}]`;
     const name = str(ev.name);
     if (name === '') errs.push(required(`${idx}.name`));
-    else
-      for (const msg of envVarNameErrors(name)) errs.push(invalidString(`${idx}.name`, name, msg));
+    else for (const msg of nameErrors(name)) errs.push(invalidString(`${idx}.name`, name, msg));
     const valueFrom = asObject(ev.valueFrom);
     if (valueFrom === undefined) return;
     const from = `${idx}.valueFrom`;
@@ -216,6 +291,7 @@ function validateContainer(
   container: JsonObject,
   path: string,
   volumes: Set<string>,
+  options: ValidationOptions,
 ): FieldError[] {
   const errs: FieldError[] = [];
   const name = str(container.name);
@@ -248,7 +324,7 @@ function validateContainer(
       errs.push(notSupported(`${idx}.protocol`, goQuote(protocol), ['SCTP', 'TCP', 'UDP']));
     }
   });
-  errs.push(...validateEnv(container.env, `${path}.env`));
+  errs.push(...validateEnv(container.env, `${path}.env`, options));
   const mountPaths = new Set<string>();
   objects(container.volumeMounts).forEach((mount, i) => {
     const idx = `${path}.volumeMounts[${i}]`;
@@ -276,6 +352,7 @@ function validateContainerList(
   path: string,
   volumes: Set<string>,
   requireOne: boolean,
+  options: ValidationOptions,
 ): FieldError[] {
   const containers = objects(list);
   if (containers.length === 0) return requireOne ? [required(path)] : [];
@@ -283,7 +360,7 @@ function validateContainerList(
   const names = new Set<string>();
   containers.forEach((container, i) => {
     const idx = `${path}[${i}]`;
-    errs.push(...validateContainer(container, idx, volumes));
+    errs.push(...validateContainer(container, idx, volumes, options));
     const name = str(container.name);
     if (names.has(name)) errs.push(duplicate(`${idx}.name`, goQuote(name)));
     else names.add(name);
@@ -292,7 +369,11 @@ function validateContainerList(
 }
 
 /** ValidatePodSpec, for the rules that matter here. */
-export function validatePodSpec(spec: JsonObject, path: string): FieldError[] {
+export function validatePodSpec(
+  spec: JsonObject,
+  path: string,
+  options: ValidationOptions,
+): FieldError[] {
   const errs: FieldError[] = [];
   const volumes = new Set<string>();
   objects(spec.volumes).forEach((volume, i) => {
@@ -316,9 +397,17 @@ export function validatePodSpec(spec: JsonObject, path: string): FieldError[] {
     if (volumeErrs.length === 0) volumes.add(name);
     errs.push(...volumeErrs);
   });
-  errs.push(...validateContainerList(spec.containers, `${path}.containers`, volumes, true));
   errs.push(
-    ...validateContainerList(spec.initContainers, `${path}.initContainers`, volumes, false),
+    ...validateContainerList(spec.containers, `${path}.containers`, volumes, true, options),
+  );
+  errs.push(
+    ...validateContainerList(
+      spec.initContainers,
+      `${path}.initContainers`,
+      volumes,
+      false,
+      options,
+    ),
   );
   const restartPolicy = str(spec.restartPolicy);
   if (restartPolicy === '') errs.push(required(`${path}.restartPolicy`));
@@ -347,12 +436,16 @@ export function validatePodSpec(spec: JsonObject, path: string): FieldError[] {
 }
 
 /** ValidatePodTemplateSpec: template labels, annotations and pod spec. */
-function validatePodTemplateSpec(template: JsonObject, path: string): FieldError[] {
+function validatePodTemplateSpec(
+  template: JsonObject,
+  path: string,
+  options: ValidationOptions,
+): FieldError[] {
   const meta = asObject(template.metadata) ?? {};
   return [
     ...validateLabels(meta.labels, `${path}.labels`),
     ...validateAnnotations(meta.annotations, `${path}.annotations`),
-    ...validatePodSpec(asObject(template.spec) ?? {}, `${path}.spec`),
+    ...validatePodSpec(asObject(template.spec) ?? {}, `${path}.spec`, options),
   ];
 }
 
@@ -370,8 +463,22 @@ function selectorMatchesTemplate(spec: JsonObject, path: string): FieldError[] {
   ];
 }
 
-/** ValidateReplicaSetSpec / the shared part of ValidateDeploymentSpec. */
-function validateWorkloadSpec(spec: JsonObject): FieldError[] {
+/**
+ * How the workload validations name their kind: the empty-selector message (the ReplicaSet check
+ * says "deployment" too: the server shares it) and the activeDeadlineSeconds one.
+ */
+interface WorkloadWords {
+  readonly selector: 'deployment' | 'statefulset' | 'daemonset';
+  readonly deadline: 'ReplicaSet' | 'StatefulSet' | 'DaemonSet';
+}
+const DEPLOYMENT_WORDS: WorkloadWords = { selector: 'deployment', deadline: 'ReplicaSet' };
+
+/** ValidateReplicaSetSpec / the shared part of ValidateDeploymentSpec, StatefulSet and DaemonSet. */
+function validateWorkloadSpec(
+  spec: JsonObject,
+  options: ValidationOptions,
+  words: WorkloadWords = DEPLOYMENT_WORDS,
+): FieldError[] {
   const errs = nonNegative('spec.replicas', spec.replicas);
   const selector = asObject(spec.selector);
   if (selector === undefined) {
@@ -383,11 +490,10 @@ function validateWorkloadSpec(spec: JsonObject): FieldError[] {
       (asArray(selector.matchExpressions) ?? []).length;
     if (count === 0) {
       errs.push(
-        // The ReplicaSet check says "deployment" too: the server shares the message.
         invalid(
           'spec.selector',
           goLabelSelector(selector),
-          'empty selector is invalid for deployment',
+          `empty selector is invalid for ${words.selector}`,
         ),
       );
     }
@@ -398,7 +504,7 @@ function validateWorkloadSpec(spec: JsonObject): FieldError[] {
     return errs;
   }
   errs.push(...selectorMatchesTemplate(spec, 'spec'));
-  errs.push(...validatePodTemplateSpec(template, 'spec.template'));
+  errs.push(...validatePodTemplateSpec(template, 'spec.template', options));
   const restartPolicy = str(getPath(template, 'spec', 'restartPolicy'));
   if (restartPolicy !== 'Always') {
     errs.push(notSupported('spec.template.spec.restartPolicy', goQuote(restartPolicy), ['Always']));
@@ -407,7 +513,7 @@ function validateWorkloadSpec(spec: JsonObject): FieldError[] {
     errs.push(
       forbidden(
         'spec.template.spec.activeDeadlineSeconds',
-        'activeDeadlineSeconds in ReplicaSet is not Supported',
+        `activeDeadlineSeconds in ${words.deadline} is not Supported`,
       ),
     );
   }
@@ -415,11 +521,15 @@ function validateWorkloadSpec(spec: JsonObject): FieldError[] {
 }
 
 /** apps/v1 Deployment (create, or update when `old` is given). */
-export function validateDeployment(obj: JsonObject, old?: JsonObject): FieldError[] {
+export function validateDeployment(
+  obj: JsonObject,
+  old?: JsonObject,
+  options: ValidationOptions = STRICT,
+): FieldError[] {
   const errs =
     old === undefined ? validateObjectMeta(obj, true) : validateObjectMetaUpdate(obj, old);
   const spec = asObject(obj.spec) ?? {};
-  errs.push(...validateWorkloadSpec(spec));
+  errs.push(...validateWorkloadSpec(spec, options));
   const strategy = asObject(spec.strategy) ?? {};
   const type = str(strategy.type);
   if (type === 'Recreate') {
@@ -459,11 +569,104 @@ export function validateDeployment(obj: JsonObject, old?: JsonObject): FieldErro
 }
 
 /** apps/v1 ReplicaSet. */
-export function validateReplicaSet(obj: JsonObject, old?: JsonObject): FieldError[] {
+export function validateReplicaSet(
+  obj: JsonObject,
+  old?: JsonObject,
+  options: ValidationOptions = STRICT,
+): FieldError[] {
   const errs =
     old === undefined ? validateObjectMeta(obj, true) : validateObjectMetaUpdate(obj, old);
   const spec = asObject(obj.spec) ?? {};
-  errs.push(...validateWorkloadSpec(spec));
+  errs.push(...validateWorkloadSpec(spec, options));
+  errs.push(...nonNegative('spec.minReadySeconds', spec.minReadySeconds));
+  if (old !== undefined && !deepEqual(spec.selector, getPath(old, 'spec', 'selector'))) {
+    errs.push(invalid('spec.selector', goLabelSelector(spec.selector), 'field is immutable'));
+  }
+  return errs;
+}
+
+const UPDATE_STRATEGIES = ['OnDelete', 'RollingUpdate'];
+
+/** `spec.updateStrategy` of a StatefulSet or DaemonSet: `rollingUpdate` only with RollingUpdate. */
+function validateUpdateStrategy(spec: JsonObject): FieldError[] {
+  const strategy = asObject(spec.updateStrategy) ?? {};
+  const type = str(strategy.type);
+  if (!UPDATE_STRATEGIES.includes(type)) {
+    return [notSupported('spec.updateStrategy.type', goQuote(type), UPDATE_STRATEGIES)];
+  }
+  if (type === 'OnDelete' && strategy.rollingUpdate !== undefined) {
+    return [
+      forbidden(
+        'spec.updateStrategy.rollingUpdate',
+        "only allowed for updateStrategy 'RollingUpdate'",
+      ),
+    ];
+  }
+  return [];
+}
+
+/** The StatefulSet spec fields an update may change (ValidateStatefulSetUpdate). */
+const STATEFUL_SET_MUTABLE = [
+  'replicas',
+  'ordinals',
+  'template',
+  'updateStrategy',
+  'persistentVolumeClaimRetentionPolicy',
+  'minReadySeconds',
+];
+
+/** apps/v1 StatefulSet. */
+export function validateStatefulSet(
+  obj: JsonObject,
+  old?: JsonObject,
+  options: ValidationOptions = STRICT,
+): FieldError[] {
+  const errs =
+    old === undefined ? validateObjectMeta(obj, true) : validateObjectMetaUpdate(obj, old);
+  const spec = asObject(obj.spec) ?? {};
+  const policy = str(spec.podManagementPolicy);
+  if (!['OrderedReady', 'Parallel'].includes(policy)) {
+    errs.push(
+      notSupported('spec.podManagementPolicy', goQuote(policy), ['OrderedReady', 'Parallel']),
+    );
+  }
+  errs.push(...validateUpdateStrategy(spec));
+  errs.push(
+    ...validateWorkloadSpec(spec, options, { selector: 'statefulset', deadline: 'StatefulSet' }),
+  );
+  if (old !== undefined) {
+    const masked = (s: Json | undefined) =>
+      Object.fromEntries(
+        Object.entries(asObject(s) ?? {}).filter(([key]) => !STATEFUL_SET_MUTABLE.includes(key)),
+      );
+    if (!deepEqual(masked(obj.spec), masked(old.spec))) {
+      errs.push(
+        forbidden(
+          'spec',
+          "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+        ),
+      );
+    }
+  }
+  return errs;
+}
+
+/** apps/v1 DaemonSet. */
+export function validateDaemonSet(
+  obj: JsonObject,
+  old?: JsonObject,
+  options: ValidationOptions = STRICT,
+): FieldError[] {
+  const errs =
+    old === undefined ? validateObjectMeta(obj, true) : validateObjectMetaUpdate(obj, old);
+  const spec = asObject(obj.spec) ?? {};
+  errs.push(...validateUpdateStrategy(spec));
+  errs.push(
+    ...validateWorkloadSpec({ ...spec, replicas: undefined }, options, {
+      selector: 'daemonset',
+      deadline: 'DaemonSet',
+    }),
+  );
   errs.push(...nonNegative('spec.minReadySeconds', spec.minReadySeconds));
   if (old !== undefined && !deepEqual(spec.selector, getPath(old, 'spec', 'selector'))) {
     errs.push(invalid('spec.selector', goLabelSelector(spec.selector), 'field is immutable'));
@@ -553,9 +756,16 @@ function maskMutablePodFields(spec: Json | undefined): Json {
 }
 
 /** core/v1 Pod: spec rules on create, the narrow set of mutable spec fields on update. */
-export function validatePod(obj: JsonObject, old?: JsonObject): FieldError[] {
+export function validatePod(
+  obj: JsonObject,
+  old?: JsonObject,
+  options: ValidationOptions = STRICT,
+): FieldError[] {
   if (old === undefined) {
-    return [...validateObjectMeta(obj, true), ...validatePodSpec(asObject(obj.spec) ?? {}, 'spec')];
+    return [
+      ...validateObjectMeta(obj, true),
+      ...validatePodSpec(asObject(obj.spec) ?? {}, 'spec', options),
+    ];
   }
   const errs = validateObjectMetaUpdate(obj, old);
   if (!deepEqual(maskMutablePodFields(obj.spec), maskMutablePodFields(old.spec))) {
@@ -624,7 +834,11 @@ export function validateLease(obj: JsonObject, old?: JsonObject): FieldError[] {
 }
 
 /** batch/v1 Job. */
-export function validateJob(obj: JsonObject, old?: JsonObject): FieldError[] {
+export function validateJob(
+  obj: JsonObject,
+  old?: JsonObject,
+  options: ValidationOptions = STRICT,
+): FieldError[] {
   const errs =
     old === undefined ? validateObjectMeta(obj, true) : validateObjectMetaUpdate(obj, old);
   const spec = asObject(obj.spec) ?? {};
@@ -635,7 +849,7 @@ export function validateJob(obj: JsonObject, old?: JsonObject): FieldError[] {
   else errs.push(...validateLabelSelector(spec.selector, 'spec.selector'));
   errs.push(...selectorMatchesTemplate(spec, 'spec'));
   const template = asObject(spec.template) ?? {};
-  errs.push(...validatePodTemplateSpec(template, 'spec.template'));
+  errs.push(...validatePodTemplateSpec(template, 'spec.template', options));
   const restartPolicy = str(getPath(template, 'spec', 'restartPolicy'));
   if (restartPolicy !== 'OnFailure' && restartPolicy !== 'Never') {
     errs.push(
@@ -651,6 +865,7 @@ export function validateJob(obj: JsonObject, old?: JsonObject): FieldError[] {
   return errs;
 }
 
+// Go's len(): these limits count UTF-8 bytes, though the messages say "characters".
 const REPORTING_INSTANCE_MAX = 128;
 const ACTION_MAX = 128;
 const REASON_MAX = 128;
@@ -704,7 +919,7 @@ export function validateEvent(event: JsonObject, strict: boolean): FieldError[] 
     }
     const instance = str(event.reportingInstance);
     if (instance === '') errs.push(required('reportingInstance'));
-    if (instance.length > REPORTING_INSTANCE_MAX) {
+    if (goLen(instance) > REPORTING_INSTANCE_MAX) {
       errs.push(
         invalidString(
           'reportingInstance',
@@ -715,15 +930,15 @@ export function validateEvent(event: JsonObject, strict: boolean): FieldError[] 
     }
     const action = str(event.action);
     if (action === '') errs.push(required('action'));
-    if (action.length > ACTION_MAX) {
+    if (goLen(action) > ACTION_MAX) {
       errs.push(invalidString('action', '', `can have at most ${ACTION_MAX} characters`));
     }
     const reason = str(event.reason);
     if (reason === '') errs.push(required('reason'));
-    if (reason.length > REASON_MAX) {
+    if (goLen(reason) > REASON_MAX) {
       errs.push(invalidString('reason', '', `can have at most ${REASON_MAX} characters`));
     }
-    if (str(event.message).length > NOTE_MAX) {
+    if (goLen(str(event.message)) > NOTE_MAX) {
       errs.push(invalidString('message', '', `can have at most ${NOTE_MAX} characters`));
     }
   }

@@ -1,0 +1,404 @@
+import type { V1Container, V1Deployment } from '@kubernetes/client-node';
+import type { FromSchema } from 'json-schema-to-ts';
+import { KubeError } from '../../kube/errors';
+import type { RenderedTarget } from '../../policies/planner';
+import type { ActionSpec } from '../../policies/action-spec';
+import type { Action, ActionContext, ActionDecision, ActionResult } from '../action';
+import {
+  formatSeconds,
+  HISTORY_ANNOTATION,
+  historyWith,
+  readHistory,
+  recordedEnv,
+  rolloutHistory,
+  snapshotOf,
+  type HistoryEntry,
+} from './history';
+import { currentRestartedAt, deploymentRef, PAUSED_RESTART_REASON, restartPatch } from './restart';
+
+/** Puts the serving Deployment back on its last known-good model version. */
+const restoreModelSpec = {
+  name: 'restore-model',
+  description:
+    'Sets the model version a serving Deployment uses back to the last known-good one. The version lives either in a container environment variable (`env`, in `container`, or without `container` in the one container that sets `env`; changed by a strategic merge patch on that container only) or in a ConfigMap key (`configMap`, `key`; merge-patched, then the Deployment is restarted so the pods read it). The known-good version is `version` if given, else the value in the previous ReplicaSet revision, else the last value remediator recorded on the Deployment before one of its own changes.',
+  targetKinds: ['Deployment'],
+  remediates: true,
+  params: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      container: {
+        type: 'string',
+        minLength: 1,
+        description:
+          'Container whose environment holds the version (env mode). Default: the one container of the pod template that sets `env`; the step is skipped, naming them, when none or several do.',
+      },
+      env: {
+        type: 'string',
+        minLength: 1,
+        default: 'MODEL_VERSION',
+        description: 'Environment variable holding the version (env mode).',
+      },
+      configMap: {
+        type: 'string',
+        minLength: 1,
+        description: 'ConfigMap holding the version (ConfigMap mode).',
+      },
+      key: {
+        type: 'string',
+        minLength: 1,
+        description: 'ConfigMap key holding the version; default: the `env` name.',
+      },
+      version: {
+        type: 'string',
+        minLength: 1,
+        description:
+          'The known-good version, if you know it; a template may read it from the alert.',
+      },
+    },
+  },
+  checkParams(params) {
+    if (params.configMap !== undefined && params.container !== undefined) {
+      return [['', 'set `container` or `configMap`, not both']];
+    }
+    return [];
+  },
+  rbac: [
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+    { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
+  ],
+  example: {
+    action: 'restore-model',
+    params: { container: 'model', env: 'MODEL_VERSION' },
+    verify: '10m',
+  },
+} as const satisfies ActionSpec;
+
+export type RestoreModelParams = FromSchema<
+  typeof restoreModelSpec.params,
+  { keepDefaultedPropertiesOptional: true }
+>;
+
+/** What `apply()` and `reconcile()` need; journaled before the write. */
+export type RestoreModelIntent =
+  | {
+      readonly mode: 'env';
+      readonly namespace: string;
+      readonly name: string;
+      readonly container: string;
+      readonly env: string;
+      /** The literal value before, absent when it came from `valueFrom`. */
+      readonly from?: string;
+      readonly to: string;
+      /** Where the known-good version came from, in words. */
+      readonly source: string;
+      /** Strategic merge patch of that one env entry, history annotation included. */
+      readonly patch: object;
+    }
+  | {
+      readonly mode: 'configMap';
+      readonly namespace: string;
+      readonly name: string;
+      readonly configMap: string;
+      readonly key: string;
+      /** The value before, absent when the key was unset. */
+      readonly from?: string;
+      readonly to: string;
+      readonly source: string;
+      /** Merge patch of the ConfigMap's `data`. */
+      readonly configMapPatch: object;
+      readonly restartedAt: string;
+      /** The restart's strategic merge patch, history annotation included. */
+      readonly deploymentPatch: object;
+    };
+
+type Known = { readonly version: string; readonly source: string } | undefined;
+
+function skip(reason: string): ActionDecision {
+  return { kind: 'skip', reason };
+}
+
+/**
+ * The newest version recorded in remediator's history that differs from the current one: each
+ * snapshot holds what was there before a change, so the newest one equal to the current value
+ * (a restart, say) says nothing about the version before it.
+ */
+function fromHistory(
+  history: readonly HistoryEntry[],
+  current: string | undefined,
+  read: (entry: HistoryEntry) => string | undefined,
+): Known {
+  let same: HistoryEntry | undefined;
+  for (const entry of [...history].reverse()) {
+    const value = read(entry);
+    if (value === undefined) continue;
+    if (value !== current) {
+      return {
+        version: value,
+        source: `remediator history (before ${entry.action} at ${entry.at})`,
+      };
+    }
+    same ??= entry;
+  }
+  // Only the current version was ever recorded: known, and already in place.
+  return same === undefined || current === undefined
+    ? undefined
+    : { version: current, source: 'remediator history' };
+}
+
+async function plan(ctx: ActionContext): Promise<ActionDecision> {
+  const target = ctx.target;
+  if (target?.kind !== 'Deployment') return skip('restore-model needs a Deployment target');
+  const params = ctx.params as RestoreModelParams;
+  const env = params.env ?? restoreModelSpec.params.properties.env.default;
+  const deployment = await ctx.kube.readDeployment(target.namespace, target.name);
+  if (params.configMap !== undefined) {
+    return planConfigMap(ctx, target, deployment, params, params.configMap, params.key ?? env);
+  }
+  const container = params.container ?? containerSetting(deployment, target, env);
+  if (typeof container !== 'string') return skip(container.reason);
+  return planEnv(ctx, target, deployment, params, container, env);
+}
+
+/**
+ * The one container of the pod template that sets `env`, for a step without `container`; or why
+ * there is not exactly one (a sidecar such as a proxy seldom carries the model version).
+ */
+function containerSetting(
+  deployment: V1Deployment,
+  { namespace, name }: RenderedTarget,
+  env: string,
+): string | { readonly reason: string } {
+  const containers = deployment.spec?.template.spec?.containers ?? [];
+  const setting = containers.filter((c) => c.env?.some((e) => e.name === env) === true);
+  const where = `Deployment ${namespace}/${name}`;
+  const [only] = setting;
+  if (only !== undefined && setting.length === 1) return only.name;
+  if (setting.length === 0) {
+    return {
+      reason: `no container of ${where} sets ${env} (containers: ${containers.map((c) => c.name).join(', ')}), so the model version is not an env var there: set \`env\`, or \`configMap\` if the version is a ConfigMap key`,
+    };
+  }
+  return {
+    reason: `${setting.length} containers of ${where} set ${env} (${setting.map((c) => c.name).join(', ')}): set \`container\` to say which holds the model version`,
+  };
+}
+
+async function planEnv(
+  ctx: ActionContext,
+  { namespace, name }: RenderedTarget,
+  deployment: V1Deployment,
+  params: RestoreModelParams,
+  containerName: string,
+  env: string,
+): Promise<ActionDecision> {
+  const containers = deployment.spec?.template.spec?.containers ?? [];
+  const container = containers.find((c) => c.name === containerName);
+  // A strategic merge patch naming a container that does not exist would add one (without an
+  // image, which the server refuses): never send it.
+  if (container === undefined) {
+    return skip(
+      `Deployment ${namespace}/${name} has no container "${containerName}" (containers: ${containers.map((c) => c.name).join(', ')})`,
+    );
+  }
+  const entry = container.env?.find((e) => e.name === env);
+  if (entry === undefined) {
+    return skip(
+      `container "${containerName}" of ${namespace}/${name} has no env var ${env}, so the model version is not set there`,
+    );
+  }
+  if (deployment.spec?.paused === true) {
+    return skip(
+      `Deployment ${namespace}/${name} is paused: a new model version would not roll out until it is resumed ('kubectl rollout resume')`,
+    );
+  }
+  const current = entry.valueFrom == null ? entry.value : undefined;
+  const known =
+    given(params) ??
+    (await fromPreviousRevision(ctx, deployment, containerName, env)) ??
+    fromHistory(readHistory(deployment), current, (h) => recordedEnv(h, containerName, env));
+  if (known === undefined) return skip(`no known-good version of ${env} recorded`);
+  if (known.version === current) return skip(`already at ${current}`);
+
+  const patch = {
+    metadata: {
+      annotations: {
+        [HISTORY_ANNOTATION]: historyWith(
+          deployment,
+          snapshotOf(deployment.spec?.template, 'restore-model', ctx.now, undefined, env),
+        ),
+      },
+    },
+    spec: {
+      template: {
+        spec: {
+          containers: [
+            // valueFrom: null, or an entry that read the version from elsewhere would end up with
+            // both value and valueFrom, which the server refuses.
+            { name: containerName, env: [{ name: env, value: known.version, valueFrom: null }] },
+          ],
+        },
+      },
+    },
+  };
+  const intent: RestoreModelIntent = {
+    mode: 'env',
+    namespace,
+    name,
+    container: containerName,
+    env,
+    ...(current === undefined ? {} : { from: current }),
+    to: known.version,
+    source: known.source,
+    patch,
+  };
+  return {
+    kind: 'act',
+    summary: `${describeEnv(intent)} (known-good: ${known.source})`,
+    intent: { ...intent },
+    regarding: deploymentRef(deployment, namespace, name),
+  };
+}
+
+function given(params: RestoreModelParams): Known {
+  return params.version === undefined ? undefined : { version: params.version, source: 'params' };
+}
+
+/** The literal value of the env var in the previous ReplicaSet revision's template. */
+async function fromPreviousRevision(
+  ctx: ActionContext,
+  deployment: V1Deployment,
+  containerName: string,
+  env: string,
+): Promise<Known> {
+  const { previous } = await rolloutHistory(ctx.kube, deployment);
+  const container: V1Container | undefined =
+    previous?.replicaSet.spec?.template?.spec?.containers.find((c) => c.name === containerName);
+  const entry = container?.env?.find((e) => e.name === env);
+  if (previous === undefined || entry?.value === undefined || entry.valueFrom != null) {
+    return undefined;
+  }
+  return { version: entry.value, source: `revision ${previous.revision}` };
+}
+
+async function planConfigMap(
+  ctx: ActionContext,
+  { namespace, name }: RenderedTarget,
+  deployment: V1Deployment,
+  params: RestoreModelParams,
+  configMapName: string,
+  key: string,
+): Promise<ActionDecision> {
+  // The pods read the new value only when they start: the restart is part of the change.
+  if (deployment.spec?.paused === true) return skip(PAUSED_RESTART_REASON);
+  const configMap = await ctx.kube.readConfigMap(namespace, configMapName);
+  const current = configMap.data?.[key];
+  const known =
+    given(params) ??
+    fromHistory(readHistory(deployment), current, (h) =>
+      h.configMap?.name === configMapName && h.configMap.key === key
+        ? h.configMap.value
+        : undefined,
+    );
+  if (known === undefined) return skip(`no known-good version of ${key} recorded`);
+  if (known.version === current) return skip(`already at ${current}`);
+
+  const restartedAt = formatSeconds(ctx.now);
+  const snapshot = snapshotOf(deployment.spec?.template, 'restore-model', ctx.now, {
+    name: configMapName,
+    key,
+    ...(current === undefined ? {} : { value: current }),
+  });
+  const intent: RestoreModelIntent = {
+    mode: 'configMap',
+    namespace,
+    name,
+    configMap: configMapName,
+    key,
+    ...(current === undefined ? {} : { from: current }),
+    to: known.version,
+    source: known.source,
+    configMapPatch: { data: { [key]: known.version } },
+    restartedAt,
+    deploymentPatch: restartPatch(deployment, restartedAt, snapshot),
+  };
+  return {
+    kind: 'act',
+    summary: `${describeConfigMap(intent)} (known-good: ${known.source})`,
+    intent: { ...intent },
+    regarding: deploymentRef(deployment, namespace, name),
+  };
+}
+
+function describeEnv(intent: Extract<RestoreModelIntent, { mode: 'env' }>): string {
+  return `${intent.namespace}/${intent.name} container ${intent.container} ${intent.env} ${intent.from ?? '(valueFrom)'} → ${intent.to}`;
+}
+
+function describeConfigMap(
+  intent: Extract<RestoreModelIntent, { mode: 'configMap' }>,
+  restart = ', then restart',
+): string {
+  return `ConfigMap ${intent.namespace}/${intent.configMap} ${intent.key} ${intent.from ?? '(unset)'} → ${intent.to}${restart} ${intent.namespace}/${intent.name}`;
+}
+
+async function apply(
+  ctx: ActionContext,
+  raw: Readonly<Record<string, unknown>>,
+): Promise<ActionResult> {
+  const intent = raw as unknown as RestoreModelIntent;
+  const options = { dryRun: ctx.dryRun };
+  const data = { from: intent.from ?? null, to: intent.to, source: intent.source };
+  if (intent.mode === 'env') {
+    await ctx.kube.patchDeployment(
+      intent.namespace,
+      intent.name,
+      { type: 'strategic', body: intent.patch },
+      options,
+    );
+    return {
+      summary: `${ctx.dryRun ? 'would restore' : 'restored'} ${describeEnv(intent)}`,
+      data,
+    };
+  }
+  await ctx.kube.patchConfigMap(intent.namespace, intent.configMap, intent.configMapPatch, options);
+  await ctx.kube.patchDeployment(
+    intent.namespace,
+    intent.name,
+    { type: 'strategic', body: intent.deploymentPatch },
+    options,
+  );
+  return {
+    summary: ctx.dryRun
+      ? `would restore ${describeConfigMap(intent, ' and restart')}`
+      : `restored ${describeConfigMap(intent, ' and restarted')}`,
+    data: { ...data, restartedAt: intent.restartedAt },
+  };
+}
+
+/** Done when the version is in place (and, in ConfigMap mode, the restart too). */
+async function reconcile(
+  ctx: ActionContext,
+  raw: Readonly<Record<string, unknown>>,
+): Promise<'done' | 'not_done' | 'unknown'> {
+  const intent = raw as unknown as RestoreModelIntent;
+  try {
+    const deployment = await ctx.kube.readDeployment(intent.namespace, intent.name);
+    if (intent.mode === 'env') {
+      const container = deployment.spec?.template.spec?.containers.find(
+        (c) => c.name === intent.container,
+      );
+      const entry = container?.env?.find((e) => e.name === intent.env);
+      return entry?.value === intent.to && entry.valueFrom == null ? 'done' : 'not_done';
+    }
+    const configMap = await ctx.kube.readConfigMap(intent.namespace, intent.configMap);
+    const restarted = currentRestartedAt(deployment) === intent.restartedAt;
+    return configMap.data?.[intent.key] === intent.to && restarted ? 'done' : 'not_done';
+  } catch (err) {
+    if (err instanceof KubeError) return 'unknown';
+    throw err;
+  }
+}
+
+/** The `restore-model` action. */
+export const restoreModel: Action = { ...restoreModelSpec, plan, apply, reconcile };

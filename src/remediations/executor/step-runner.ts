@@ -1,0 +1,157 @@
+/**
+ * One step, up to its result: the gates, the target's lock, the action's plan, the cooldown and
+ * budget read under the lock, the attempt recorded for the other replicas, the circuit breaker's
+ * half-open trial, the intent journaled, and the write. What the result means for the plan is
+ * the executor's.
+ */
+import type { Incident } from '../../incidents/incident';
+import type { StoredPlan } from '../../journal/plan-records';
+import type { KubePort } from '../../kube/port';
+import type { AttemptRecords } from '../coordination/attempts';
+import { groupSubject, targetSubject, type LeaseSubject } from '../coordination/leases';
+import type { CircuitStore } from './circuits';
+import type { GateChecks } from './gate-checks';
+import type { PlanSilences } from './silences';
+import { cooldownOrBudget, type Skip } from './gates';
+import { describeTarget, failure, namedTarget, type RunningStep, type StepResult } from './step';
+import type { StepJournal } from './step-journal';
+
+export interface StepRunnerDeps {
+  gates: GateChecks;
+  circuits: CircuitStore;
+  steps: StepJournal;
+  /** Silences the plan's alerts before its first write, when its policy asks. */
+  silences?: PlanSilences;
+  /** The cluster and its attempt records; absent without credentials (a dry run, nothing read). */
+  kube?: KubePort | undefined;
+  attempts?: AttemptRecords | undefined;
+}
+
+export class StepRunner {
+  constructor(private readonly deps: StepRunnerDeps) {}
+
+  /** Gates, lock, plan, intent, apply: everything one step does before its result is journaled. */
+  async run(step: RunningStep): Promise<StepResult> {
+    const { deps } = this;
+    const { plan, incident, index, action, ctx } = step;
+    const local = await deps.gates.local(plan, incident, ctx);
+    if (local !== undefined) return { outcome: { status: 'skipped', skip: local } };
+    // Without credentials nothing is read: the step can only say what it was asked to do. An
+    // action that needs no cluster (a notification) runs on.
+    if (deps.kube === undefined && action.targetKinds.length > 0) {
+      return {
+        outcome: {
+          status: 'dry_run',
+          summary: `would run ${action.name}${describeParams(ctx.params)}${describeTarget(plan)} (no Kubernetes credentials: nothing read, so the exact change is unknown; nothing written)`,
+        },
+      };
+    }
+    // Without credentials there are no Leases, and a target named through a pod stays unfound:
+    // the subject is never read then.
+    const subject =
+      deps.kube === undefined ? groupSubject(incident.groupKey) : subjectOf(plan, incident);
+    // Independent reads go out together: the target's opt-out annotation, the blast radius
+    // count, and the lock. Every round trip here is time between the alert and the fix.
+    const [gate, unlock] = await Promise.allSettled([
+      deps.gates.cluster(plan, index, action, subject, ctx),
+      deps.gates.lock(subject, ctx.dryRunPlan, ctx.now),
+    ]);
+    const release =
+      unlock.status === 'fulfilled' && typeof unlock.value === 'function'
+        ? unlock.value
+        : undefined;
+    try {
+      if (gate.status === 'rejected') throw gate.reason;
+      if (gate.value !== undefined) return { outcome: { status: 'skipped', skip: gate.value } };
+      if (unlock.status === 'rejected') throw unlock.reason;
+      if (release === undefined)
+        return { outcome: { status: 'skipped', skip: unlock.value as Skip } };
+
+      const counting = index === 0 && !ctx.dryRunPlan && deps.attempts !== undefined;
+      const [record, planned] = await Promise.all([
+        counting ? deps.attempts?.read(plan.policy, subject) : undefined,
+        action.plan(ctx).then(
+          (decision) => ({ decision }),
+          (err: unknown) => ({ err }),
+        ),
+      ]);
+      // Read under the lock: another replica may have acted and released it since the plan.
+      const spent =
+        record && cooldownOrBudget(record, ctx.now.getTime(), plan.cooldownMs, plan.budget);
+      if (spent !== undefined) return { outcome: { status: 'skipped', skip: spent } };
+      if ('err' in planned)
+        return { outcome: failure(planned.err, `reading for ${action.name} failed`) };
+      const { decision } = planned;
+      if (decision.kind === 'skip') {
+        return {
+          outcome: { status: 'skipped', skip: { code: 'not_applicable', reason: decision.reason } },
+          decision,
+        };
+      }
+      // Shutting down: nothing is written from here on (an attempt recorded now would hold the
+      // next start's retry in cooldown); the plan stays where it was, for the next start.
+      ctx.signal?.throwIfAborted();
+      if (
+        counting &&
+        !(await deps.attempts?.record(plan.policy, subject, ctx.now, plan.cooldownMs, {
+          changes: action.remediates,
+          known: record,
+        }))
+      ) {
+        return {
+          outcome: {
+            status: 'skipped',
+            skip: { code: 'locked', reason: 'another replica started acting on this target first' },
+          },
+        };
+      }
+      // The circuit is asked again, and a half-open trial claimed, only now that the step will
+      // really act: a trial skipped by a later gate must not hold the circuit half-open forever.
+      const circuitSkip = ctx.dryRunPlan
+        ? undefined
+        : await deps.circuits.gate(plan.policy, ctx.now.getTime(), true);
+      if (circuitSkip !== undefined) return { outcome: { status: 'skipped', skip: circuitSkip } };
+      await deps.silences?.before(plan, step.incident, index, ctx.dryRunPlan);
+      const intentId = await deps.steps.intent(
+        plan,
+        index,
+        action.name,
+        decision,
+        ctx.dryRun,
+        ctx.now,
+      );
+      try {
+        const result = await action.apply(ctx, decision.intent);
+        return {
+          outcome: {
+            status: ctx.dryRun ? 'dry_run' : 'applied',
+            summary: result.summary,
+            ...(result.data ? { result: result.data } : {}),
+          },
+          decision,
+          intentId,
+        };
+      } catch (err) {
+        return { outcome: failure(err, `${action.name} failed`), decision, intentId };
+      }
+    } finally {
+      // An attempt the blast radius admitted but that was not recorded no longer counts.
+      deps.attempts?.withdraw(plan.policy, subject, ctx.now);
+      await release?.();
+    }
+  }
+}
+
+/** ` {by: 2, max: 10, min: 1}`: the params a step was given, cut to a line; nothing without any. */
+function describeParams(params: Readonly<Record<string, unknown>>): string {
+  const entries = Object.entries(params).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+  if (entries.length === 0) return '';
+  const text = entries.join(', ');
+  return ` {${text.length > 160 ? `${text.slice(0, 160)}…` : text}}`;
+}
+
+/** What the plan's lock and attempt record are about: its target, or its incident's group. */
+function subjectOf(plan: StoredPlan, incident: Incident): LeaseSubject {
+  const target = namedTarget(plan);
+  return target === undefined ? groupSubject(incident.groupKey) : targetSubject(target);
+}

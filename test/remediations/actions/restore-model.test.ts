@@ -1,0 +1,477 @@
+import type { ClientNodeKube } from '../../../src/kube/adapter';
+import { HISTORY_ANNOTATION } from '../../../src/remediations/actions/history';
+import {
+  PAUSED_RESTART_REASON,
+  RESTARTED_AT_ANNOTATION,
+} from '../../../src/remediations/actions/restart';
+import { restoreModel } from '../../../src/remediations/actions/restore-model';
+import type { FakeKube, KubeObject } from '../../support/fake-kube';
+import {
+  context,
+  kubeFailure,
+  NOW_SECONDS,
+  planned,
+  replicaSet,
+  startKube,
+  WEB,
+  webDeployment,
+  webTemplate,
+} from '../support';
+
+const DEPLOYMENT = '/apis/apps/v1/namespaces/ns/deployments/web';
+const CONFIG_MAP = '/api/v1/namespaces/ns/configmaps/model-config';
+const REPLICA_SETS = '/apis/apps/v1/namespaces/ns/replicasets';
+
+const ENV_MODE = { container: 'model', env: 'MODEL_VERSION' };
+const CM_MODE = { configMap: 'model-config', env: 'MODEL_VERSION' };
+
+/** The snapshot of the v41 template that restore-model records before changing it. */
+const V41_SNAPSHOT = {
+  at: NOW_SECONDS,
+  action: 'restore-model',
+  images: { model: 'reg/model:v41', sidecar: 'reg/proxy:1.0' },
+  env: { model: { MODEL_VERSION: 'v41' } },
+};
+
+function configMap(data: Record<string, string>, immutable = false): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'model-config', namespace: 'ns' },
+    data,
+    ...(immutable ? { immutable } : {}),
+  };
+}
+
+function history(...entries: object[]): Record<string, string> {
+  return { [HISTORY_ANNOTATION]: JSON.stringify(entries) };
+}
+
+describe('restore-model', () => {
+  let fake: FakeKube;
+  let kube: ClientNodeKube;
+
+  beforeEach(async () => {
+    ({ fake, kube } = await startKube());
+  });
+
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  const stored = (): KubeObject => fake.get('apps/v1', 'Deployment', 'ns', 'web');
+  const storedEnv = (): KubeObject => stored().spec.template.spec.containers[0].env;
+
+  describe('with the version in a container env var', () => {
+    /** v41 now; revisions 1 (v39), 2 (v40) and 3 (v41). */
+    function seedRevisions(options: Parameters<typeof webDeployment>[0] = {}): KubeObject {
+      const deployment = fake.seed(webDeployment(options));
+      fake.seed(replicaSet(deployment, 1, webTemplate('v39')));
+      fake.seed(replicaSet(deployment, 2, webTemplate('v40')));
+      fake.seed(replicaSet(deployment, 3, webTemplate('v41')));
+      return deployment;
+    }
+
+    it('restores the value of the previous revision with a strategic merge patch of that env entry only', async () => {
+      seedRevisions();
+      const ctx = context(kube, { target: WEB, params: ENV_MODE });
+      const decision = await planned(restoreModel, ctx);
+      expect(decision.summary).toBe(
+        'ns/web container model MODEL_VERSION v41 → v40 (known-good: revision 2)',
+      );
+      expect(decision.regarding).toMatchObject({ kind: 'Deployment', name: 'web' });
+      const result = await restoreModel.apply(ctx, decision.intent);
+      expect(result.summary).toBe('restored ns/web container model MODEL_VERSION v41 → v40');
+
+      expect(fake.writes()).toMatchObject([
+        {
+          method: 'PATCH',
+          path: DEPLOYMENT,
+          contentType: 'application/strategic-merge-patch+json',
+          status: 200,
+          body: {
+            metadata: { annotations: history(V41_SNAPSHOT) },
+            spec: {
+              template: {
+                spec: {
+                  containers: [
+                    {
+                      name: 'model',
+                      env: [{ name: 'MODEL_VERSION', value: 'v40', valueFrom: null }],
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      ]);
+      const containers = stored().spec.template.spec.containers;
+      // Only that entry changed: same order, same image, the sidecar untouched.
+      expect(containers.map((c: KubeObject) => c.name)).toEqual(['model', 'sidecar']);
+      expect(containers[0].image).toBe('reg/model:v41');
+      expect(containers[0].env).toEqual([
+        { name: 'MODEL_VERSION', value: 'v40' },
+        { name: 'THREADS', value: '4' },
+      ]);
+      expect(containers[1]).toMatchObject({ name: 'sidecar', image: 'reg/proxy:1.0' });
+      expect(containers[1].env).toBeUndefined();
+      expect(stored().metadata.annotations[HISTORY_ANNOTATION]).toBe(
+        JSON.stringify([V41_SNAPSHOT]),
+      );
+    });
+
+    it('uses the version given in params without reading the rollout history', async () => {
+      seedRevisions();
+      const decision = await planned(
+        restoreModel,
+        context(kube, { target: WEB, params: { ...ENV_MODE, version: 'v38' } }),
+      );
+      expect(decision.intent).toMatchObject({ from: 'v41', to: 'v38', source: 'params' });
+      expect(fake.requests.some((r) => r.path === REPLICA_SETS)).toBe(false);
+    });
+
+    it('falls back to the newest recorded version that differs from the current one', async () => {
+      fake.seed(
+        webDeployment({
+          annotations: history(
+            {
+              ...V41_SNAPSHOT,
+              at: '2024-04-01T00:00:00Z',
+              env: { model: { MODEL_VERSION: 'v38' } },
+            },
+            {
+              ...V41_SNAPSHOT,
+              at: '2024-04-20T00:00:00Z',
+              env: { model: { MODEL_VERSION: 'v40' } },
+            },
+            { ...V41_SNAPSHOT, at: '2024-04-30T00:00:00Z', action: 'restart' },
+          ),
+        }),
+      );
+      const ctx = context(kube, { target: WEB, params: ENV_MODE });
+      const decision = await planned(restoreModel, ctx);
+      expect(decision.intent).toMatchObject({
+        from: 'v41',
+        to: 'v40',
+        source: 'remediator history (before restore-model at 2024-04-20T00:00:00Z)',
+      });
+      await restoreModel.apply(ctx, decision.intent);
+      expect(storedEnv()[0]).toEqual({ name: 'MODEL_VERSION', value: 'v40' });
+    });
+
+    it('replaces an entry that read the version through valueFrom', async () => {
+      const template = webTemplate('v41');
+      template.spec.containers[0].env[0] = {
+        name: 'MODEL_VERSION',
+        valueFrom: { configMapKeyRef: { name: 'model-config', key: 'MODEL_VERSION' } },
+      };
+      fake.seed(webDeployment({ template }));
+      const ctx = context(kube, { target: WEB, params: { ...ENV_MODE, version: 'v40' } });
+      const decision = await planned(restoreModel, ctx);
+      expect(decision.summary).toBe(
+        'ns/web container model MODEL_VERSION (valueFrom) → v40 (known-good: params)',
+      );
+      await restoreModel.apply(ctx, decision.intent);
+      expect(fake.writes()[0]?.status).toBe(200);
+      expect(storedEnv()).toEqual([
+        { name: 'MODEL_VERSION', value: 'v40' },
+        { name: 'THREADS', value: '4' },
+      ]);
+    });
+
+    describe('without `container`', () => {
+      /** A serving container that is not named `model`, beside a sidecar. */
+      const template = (version: string, sidecarEnv?: string): KubeObject => ({
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          containers: [
+            {
+              name: 'server',
+              image: `reg/model:${version}`,
+              env: [{ name: 'MODEL_VERSION', value: version }],
+            },
+            {
+              name: 'sidecar',
+              image: 'reg/proxy:1.0',
+              ...(sidecarEnv === undefined ? {} : { env: [{ name: sidecarEnv, value: 'x' }] }),
+            },
+          ],
+        },
+      });
+
+      it('uses the one container that sets the env var', async () => {
+        const deployment = fake.seed(webDeployment({ template: template('v41') }));
+        fake.seed(replicaSet(deployment, 2, template('v40')));
+        fake.seed(replicaSet(deployment, 3, template('v41')));
+        const ctx = context(kube, { target: WEB, params: { env: 'MODEL_VERSION' } });
+        const decision = await planned(restoreModel, ctx);
+        expect(decision.summary).toBe(
+          'ns/web container server MODEL_VERSION v41 → v40 (known-good: revision 2)',
+        );
+        await restoreModel.apply(ctx, decision.intent);
+        expect(stored().spec.template.spec.containers[0].env).toEqual([
+          { name: 'MODEL_VERSION', value: 'v40' },
+        ]);
+        expect(stored().spec.template.spec.containers.map((c: KubeObject) => c.name)).toEqual([
+          'server',
+          'sidecar',
+        ]);
+      });
+
+      it('skips, naming the containers, when none sets it', async () => {
+        fake.seed(webDeployment({ template: template('v41') }));
+        expect(
+          await restoreModel.plan(
+            context(kube, { target: WEB, params: { env: 'MODEL_REVISION', version: 'v40' } }),
+          ),
+        ).toEqual({
+          kind: 'skip',
+          reason:
+            'no container of Deployment ns/web sets MODEL_REVISION (containers: server, sidecar), so the model version is not an env var there: set `env`, or `configMap` if the version is a ConfigMap key',
+        });
+      });
+
+      it('skips, naming them, when several set it', async () => {
+        fake.seed(webDeployment({ template: template('v41', 'MODEL_VERSION') }));
+        expect(
+          await restoreModel.plan(context(kube, { target: WEB, params: { version: 'v40' } })),
+        ).toEqual({
+          kind: 'skip',
+          reason:
+            '2 containers of Deployment ns/web set MODEL_VERSION (server, sidecar): set `container` to say which holds the model version',
+        });
+        expect(fake.writes()).toEqual([]);
+      });
+    });
+
+    it('skips a container that does not exist rather than send a patch that would add one', async () => {
+      seedRevisions();
+      const decision = await restoreModel.plan(
+        context(kube, { target: WEB, params: { container: 'server', version: 'v40' } }),
+      );
+      expect(decision).toEqual({
+        kind: 'skip',
+        reason: 'Deployment ns/web has no container "server" (containers: model, sidecar)',
+      });
+      expect(fake.writes()).toEqual([]);
+    });
+
+    it('skips a container without the env var', async () => {
+      seedRevisions();
+      const decision = await restoreModel.plan(
+        context(kube, { target: WEB, params: { container: 'sidecar', version: 'v40' } }),
+      );
+      expect(decision).toEqual({
+        kind: 'skip',
+        reason:
+          'container "sidecar" of ns/web has no env var MODEL_VERSION, so the model version is not set there',
+      });
+    });
+
+    it('skips when no known-good version is recorded anywhere', async () => {
+      const deployment = fake.seed(webDeployment());
+      fake.seed(replicaSet(deployment, 1, webTemplate('v41')));
+      expect(await restoreModel.plan(context(kube, { target: WEB, params: ENV_MODE }))).toEqual({
+        kind: 'skip',
+        reason: 'no known-good version of MODEL_VERSION recorded',
+      });
+    });
+
+    it('skips when the known-good version is the current one', async () => {
+      seedRevisions();
+      expect(
+        await restoreModel.plan(
+          context(kube, { target: WEB, params: { ...ENV_MODE, version: 'v41' } }),
+        ),
+      ).toEqual({ kind: 'skip', reason: 'already at v41' });
+    });
+
+    it('skips a paused Deployment, where the new version would not roll out', async () => {
+      seedRevisions({ paused: true });
+      const decision = await restoreModel.plan(context(kube, { target: WEB, params: ENV_MODE }));
+      expect(decision).toEqual({
+        kind: 'skip',
+        reason:
+          "Deployment ns/web is paused: a new model version would not roll out until it is resumed ('kubectl rollout resume')",
+      });
+    });
+
+    it('sends the patch with dryRun=All in a dry run and stores nothing', async () => {
+      seedRevisions();
+      const before = stored();
+      const ctx = context(kube, { target: WEB, params: ENV_MODE, dryRun: true });
+      const result = await restoreModel.apply(ctx, (await planned(restoreModel, ctx)).intent);
+      expect(result.summary).toBe('would restore ns/web container model MODEL_VERSION v41 → v40');
+      expect(fake.writes()).toMatchObject([
+        { method: 'PATCH', path: DEPLOYMENT, query: { dryRun: 'All' }, status: 200 },
+      ]);
+      expect(stored()).toEqual(before);
+    });
+
+    it('reconciles as not done before the patch and done after it', async () => {
+      seedRevisions();
+      const ctx = context(kube, { target: WEB, params: ENV_MODE });
+      const { intent } = await planned(restoreModel, ctx);
+      expect(await restoreModel.reconcile(ctx, intent)).toBe('not_done');
+      await restoreModel.apply(ctx, intent);
+      expect(await restoreModel.reconcile(ctx, intent)).toBe('done');
+    });
+  });
+
+  describe('with the version in a ConfigMap', () => {
+    const storedConfigMap = (): KubeObject => fake.get('v1', 'ConfigMap', 'ns', 'model-config');
+
+    it('merge-patches the key, then restarts the Deployment, recording the old value', async () => {
+      fake.seed(webDeployment());
+      fake.seed(configMap({ MODEL_VERSION: 'v41', THREADS: '4' }));
+      const ctx = context(kube, { target: WEB, params: { ...CM_MODE, version: 'v40' } });
+      const decision = await planned(restoreModel, ctx);
+      expect(decision.summary).toBe(
+        'ConfigMap ns/model-config MODEL_VERSION v41 → v40, then restart ns/web (known-good: params)',
+      );
+      const result = await restoreModel.apply(ctx, decision.intent);
+      expect(result.summary).toBe(
+        'restored ConfigMap ns/model-config MODEL_VERSION v41 → v40 and restarted ns/web',
+      );
+      const snapshot = {
+        ...V41_SNAPSHOT,
+        configMap: { name: 'model-config', key: 'MODEL_VERSION', value: 'v41' },
+      };
+      expect(fake.writes()).toMatchObject([
+        {
+          method: 'PATCH',
+          path: CONFIG_MAP,
+          contentType: 'application/merge-patch+json',
+          body: { data: { MODEL_VERSION: 'v40' } },
+          status: 200,
+        },
+        {
+          method: 'PATCH',
+          path: DEPLOYMENT,
+          contentType: 'application/strategic-merge-patch+json',
+          status: 200,
+          body: {
+            metadata: { annotations: history(snapshot) },
+            spec: {
+              template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: NOW_SECONDS } } },
+            },
+          },
+        },
+      ]);
+      expect(storedConfigMap().data).toEqual({ MODEL_VERSION: 'v40', THREADS: '4' });
+      expect(stored().spec.template.metadata.annotations).toEqual({
+        [RESTARTED_AT_ANNOTATION]: NOW_SECONDS,
+      });
+    });
+
+    it('uses the key param, which defaults to the env name', async () => {
+      fake.seed(webDeployment());
+      fake.seed(configMap({ version: 'v41' }));
+      const ctx = context(kube, {
+        target: WEB,
+        params: { ...CM_MODE, key: 'version', version: 'v40' },
+      });
+      await restoreModel.apply(ctx, (await planned(restoreModel, ctx)).intent);
+      expect(fake.writes()[0]?.body).toEqual({ data: { version: 'v40' } });
+    });
+
+    it('takes the known-good version from the values recorded for that ConfigMap key', async () => {
+      fake.seed(
+        webDeployment({
+          annotations: history(
+            {
+              ...V41_SNAPSHOT,
+              configMap: { name: 'model-config', key: 'MODEL_VERSION', value: 'v39' },
+            },
+            {
+              ...V41_SNAPSHOT,
+              configMap: { name: 'other-config', key: 'MODEL_VERSION', value: 'v12' },
+            },
+          ),
+        }),
+      );
+      fake.seed(configMap({ MODEL_VERSION: 'v41' }));
+      const decision = await planned(restoreModel, context(kube, { target: WEB, params: CM_MODE }));
+      expect(decision.intent).toMatchObject({ from: 'v41', to: 'v39' });
+    });
+
+    it('skips when no version of the key is recorded', async () => {
+      fake.seed(webDeployment());
+      fake.seed(configMap({ MODEL_VERSION: 'v41' }));
+      expect(await restoreModel.plan(context(kube, { target: WEB, params: CM_MODE }))).toEqual({
+        kind: 'skip',
+        reason: 'no known-good version of MODEL_VERSION recorded',
+      });
+    });
+
+    it('skips when the key already holds the version', async () => {
+      fake.seed(webDeployment());
+      fake.seed(configMap({ MODEL_VERSION: 'v40' }));
+      expect(
+        await restoreModel.plan(
+          context(kube, { target: WEB, params: { ...CM_MODE, version: 'v40' } }),
+        ),
+      ).toEqual({ kind: 'skip', reason: 'already at v40' });
+    });
+
+    it('skips a paused Deployment, which the restart could not roll', async () => {
+      fake.seed(webDeployment({ paused: true }));
+      fake.seed(configMap({ MODEL_VERSION: 'v41' }));
+      expect(
+        await restoreModel.plan(
+          context(kube, { target: WEB, params: { ...CM_MODE, version: 'v40' } }),
+        ),
+      ).toEqual({ kind: 'skip', reason: PAUSED_RESTART_REASON });
+    });
+
+    it('surfaces the 422 of an immutable ConfigMap as an invalid KubeError and does not restart', async () => {
+      fake.seed(webDeployment());
+      fake.seed(configMap({ MODEL_VERSION: 'v41' }, true));
+      const ctx = context(kube, { target: WEB, params: { ...CM_MODE, version: 'v40' } });
+      const err = await kubeFailure(
+        restoreModel.apply(ctx, (await planned(restoreModel, ctx)).intent),
+      );
+      expect(err.reason).toBe('invalid');
+      expect(err.status).toBe(422);
+      expect(err.message).toContain('field is immutable when `immutable` is set');
+      expect(fake.writes().map((w) => w.path)).toEqual([CONFIG_MAP]);
+    });
+
+    it('sends both patches with dryRun=All in a dry run and stores nothing', async () => {
+      fake.seed(webDeployment());
+      fake.seed(configMap({ MODEL_VERSION: 'v41' }));
+      const before = stored();
+      const ctx = context(kube, {
+        target: WEB,
+        params: { ...CM_MODE, version: 'v40' },
+        dryRun: true,
+      });
+      const result = await restoreModel.apply(ctx, (await planned(restoreModel, ctx)).intent);
+      expect(result.summary).toBe(
+        'would restore ConfigMap ns/model-config MODEL_VERSION v41 → v40 and restart ns/web',
+      );
+      expect(fake.writes()).toMatchObject([
+        { path: CONFIG_MAP, query: { dryRun: 'All' }, status: 200 },
+        { path: DEPLOYMENT, query: { dryRun: 'All' }, status: 200 },
+      ]);
+      expect(storedConfigMap().data).toEqual({ MODEL_VERSION: 'v41' });
+      expect(stored()).toEqual(before);
+    });
+
+    it('reconciles as not done until both the key and the restart are in place', async () => {
+      fake.seed(webDeployment());
+      fake.seed(configMap({ MODEL_VERSION: 'v41' }));
+      const ctx = context(kube, { target: WEB, params: { ...CM_MODE, version: 'v40' } });
+      const { intent } = await planned(restoreModel, ctx);
+      expect(await restoreModel.reconcile(ctx, intent)).toBe('not_done');
+      // A crash between the two writes: the key is set, the restart is not.
+      fake.fault({ method: 'PATCH', pathPrefix: DEPLOYMENT, status: 403, times: 1 });
+      await kubeFailure(restoreModel.apply(ctx, intent));
+      expect(storedConfigMap().data).toEqual({ MODEL_VERSION: 'v40' });
+      expect(await restoreModel.reconcile(ctx, intent)).toBe('not_done');
+      await restoreModel.apply(ctx, intent);
+      expect(await restoreModel.reconcile(ctx, intent)).toBe('done');
+    });
+  });
+});
