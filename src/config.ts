@@ -3,7 +3,7 @@ import { ConfigError } from './errors';
 import { parseDuration } from './labels/durations';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import type { WebhookCredentials } from './receivers/auth';
-import type { SourceConnection } from './sources/http';
+import { sourceConnection, type SourceConnection } from './sources/http';
 
 /**
  * Every `remediator serve` option: its flag, its environment variable, its default. This table is
@@ -422,43 +422,23 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
         return undefined;
       }
     };
-    const token = fromFile('TokenFile');
-    const user = fromFile('UsernameFile');
-    const password = fromFile('PasswordFile');
+    const secrets = {
+      token: fromFile('TokenFile'),
+      username: fromFile('UsernameFile'),
+      password: fromFile('PasswordFile'),
+    };
     const env = option(`${name}Url`).env.replace('_URL', '');
-    if (token !== undefined && (user !== undefined || password !== undefined))
-      problems.push(`${what}: give a token file or basic-auth files (${env}_*_FILE), not both`);
-    if ((user === undefined) !== (password === undefined))
-      problems.push(`${what}: basic auth needs both ${env}_USERNAME_FILE and ${env}_PASSWORD_FILE`);
     if (given === undefined) {
-      if (token !== undefined || user !== undefined)
+      if (secrets.token !== undefined || secrets.username !== undefined)
         problems.push(`${what}: credentials are given but no URL (${env}_URL)`);
       return undefined;
     }
-    let url: URL | undefined;
-    try {
-      url = new URL(given.value);
-    } catch {
-      url = undefined;
-    }
-    if (url !== undefined && (url.username !== '' || url.password !== '')) {
-      problems.push(
-        `${given.from}: credentials do not go in the URL (a command line is visible to every user of the host): use ${env}_TOKEN_FILE or the basic-auth files`,
-      );
+    const result = sourceConnection(given.value, secrets, { what, env, from: given.from });
+    if (result.problems !== undefined) {
+      problems.push(...result.problems);
       return undefined;
     }
-    if (url === undefined || !/^https?:$/.test(url.protocol)) {
-      // Not quoted: a value that is not a URL may still hold a password.
-      problems.push(`${given.from}: not an http(s) URL such as http://host:9093`);
-      return undefined;
-    }
-    const authorization =
-      token !== undefined
-        ? `Bearer ${token}`
-        : user !== undefined && password !== undefined
-          ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
-          : undefined;
-    return { url: url.toString(), ...(authorization === undefined ? {} : { authorization }) };
+    return result.connection;
   };
   const alertmanager = source('alertmanager', 'Alertmanager');
   const prometheus = source('prometheus', 'Prometheus');

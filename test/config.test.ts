@@ -203,7 +203,7 @@ describe('remediator serve configuration', () => {
         'invalid configuration:',
         '  Alertmanager: give a token file or basic-auth files (REMEDIATOR_ALERTMANAGER_*_FILE), not both',
         '  Alertmanager: basic auth needs both REMEDIATOR_ALERTMANAGER_USERNAME_FILE and REMEDIATOR_ALERTMANAGER_PASSWORD_FILE',
-        '  --alertmanager-url: not an http(s) URL such as http://host:9093',
+        '  --alertmanager-url: not an http(s) URL such as http://host:port',
         '  --prometheus-url: credentials do not go in the URL (a command line is visible to every user of the host): use REMEDIATOR_PROMETHEUS_TOKEN_FILE or the basic-auth files',
       ].join('\n'),
     );

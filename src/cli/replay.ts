@@ -23,6 +23,7 @@ import type { PolicySet } from '../policies/policy';
 import { Simulation, type SimulationStep } from '../policies/simulate';
 import { readPolicyFile } from '../policies/store';
 import { ACTIONS } from '../remediations/actions/index';
+import { sourceConnection } from '../sources/http';
 import { rangeQuery, SourceError, stepFor } from '../sources/prometheus';
 import { EXIT, parseCommandLine, usageError, type CommandIo } from './command';
 
@@ -43,9 +44,11 @@ Options:
   --json                   print JSON instead of text
   --all                    list every incident, not only those that differ
   --fail-on-change         exit 1 when any incident's plans or severity differ (for CI)
-  --from-prometheus URL    rebuild notifications from Prometheus' ALERTS series instead (a user
-                           and password in the URL are sent as basic auth, or a bearer token
-                           from the file named by $REMEDIATOR_PROMETHEUS_TOKEN_FILE)
+  --from-prometheus URL    rebuild notifications from Prometheus' ALERTS series instead; its
+                           credentials, as for serve, from the files named by
+                           $REMEDIATOR_PROMETHEUS_TOKEN_FILE (a bearer token) or
+                           $REMEDIATOR_PROMETHEUS_USERNAME_FILE and _PASSWORD_FILE (basic auth),
+                           never in the URL
   --group-by LABELS        the route's group_by, comma-separated [default: alertname]
   --group-wait DURATION    the route's group_wait [default: 30s]
   --group-interval DURATION  the route's group_interval [default: 5m]
@@ -85,6 +88,36 @@ export interface ReplayDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly now: () => number;
   readonly readFile: (path: string) => string;
+}
+
+const PROMETHEUS_ENV = 'REMEDIATOR_PROMETHEUS';
+
+/** Prometheus' connection, its credentials from the same `_FILE` variables as `serve`'s. */
+function prometheusConnection(url: string, deps: ReplayDeps): ReturnType<typeof sourceConnection> {
+  const problems: string[] = [];
+  const secret = (name: string): string | undefined => {
+    const file = deps.env[`${PROMETHEUS_ENV}_${name}_FILE`];
+    if (file === undefined) return undefined;
+    try {
+      return deps.readFile(file).trim();
+    } catch (err) {
+      problems.push(
+        `${PROMETHEUS_ENV}_${name}_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+      return undefined;
+    }
+  };
+  const secrets = {
+    token: secret('TOKEN'),
+    username: secret('USERNAME'),
+    password: secret('PASSWORD'),
+  };
+  const result = sourceConnection(url, secrets, {
+    what: 'Prometheus',
+    env: PROMETHEUS_ENV,
+    from: '--from-prometheus',
+  });
+  return problems.length > 0 ? { problems: [...problems, ...(result.problems ?? [])] } : result;
 }
 
 /** `remediator replay`. Resolves with the exit code. */
@@ -242,14 +275,17 @@ async function fromPrometheusCommand(
     groupIntervalMs: number;
   },
 ): Promise<number> {
-  const tokenFile = deps.env.REMEDIATOR_PROMETHEUS_TOKEN_FILE;
-  const token = tokenFile === undefined ? undefined : deps.readFile(tokenFile).trim();
+  const connection = prometheusConnection(options.url, deps);
+  if (connection.problems !== undefined) {
+    io.err(connection.problems.map((p) => `remediator replay: ${p}\n`).join(''));
+    return EXIT.failed;
+  }
   const stepMs = stepFor(options.since, options.until, 15_000);
-  const series = await rangeQuery(
-    { url: options.url, ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-    'ALERTS{alertstate="firing"}',
-    { startMs: options.since, endMs: options.until, stepMs },
-  );
+  const series = await rangeQuery(connection.connection, 'ALERTS{alertstate="firing"}', {
+    startMs: options.since,
+    endMs: options.until,
+    stepMs,
+  });
   const alerts = series.map((s) =>
     episodesFromSeries(
       s.metric,
@@ -279,7 +315,7 @@ async function fromPrometheusCommand(
       `${JSON.stringify(
         {
           policies: policySet.source,
-          prometheus: redacted(options.url),
+          prometheus: options.url,
           since: new Date(options.since).toISOString(),
           until: new Date(options.until).toISOString(),
           series: series.length,
@@ -297,7 +333,7 @@ async function fromPrometheusCommand(
     );
   } else {
     io.out(
-      `remediator replay: ${series.length} ALERTS series from ${redacted(options.url)} over ${formatDuration(options.until - options.since)} (step ${formatDuration(stepMs)}), grouped by ${options.groupBy.join(', ')}: ${notifications.length} notifications, ${incidents.length} incidents, ${planning.length} with plans, through ${policySet.source}\n`,
+      `remediator replay: ${series.length} ALERTS series from ${options.url} over ${formatDuration(options.until - options.since)} (step ${formatDuration(stepMs)}), grouped by ${options.groupBy.join(', ')}: ${notifications.length} notifications, ${incidents.length} incidents, ${planning.length} with plans, through ${policySet.source}\n`,
     );
     if (unjudged.length > 0) {
       io.out(
@@ -373,16 +409,4 @@ function describeDiff(diff: IncidentDiff): string {
     ...(diff.same > 0 ? [`  = ${diff.same} plan(s) the same`] : []),
   ];
   return `${lines.join('\n')}\n`;
-}
-
-/** The URL without its user part: what may be printed. */
-function redacted(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return '(an invalid URL)';
-  }
 }

@@ -54,6 +54,61 @@ export interface SourceAnswer {
   readonly text: string;
 }
 
+/** A source's secrets, each read by the caller from its `_FILE` variable. */
+export interface SourceSecrets {
+  readonly token?: string | undefined;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+}
+
+/**
+ * The one way a source's URL and secrets become a connection, for `serve` and the offline
+ * commands alike: credentials come from files (a bearer token, or a user name and password for
+ * basic auth), never from the URL, since a command line is visible to every user of the host.
+ * `env` is the variables' prefix (`REMEDIATOR_PROMETHEUS`) and `what` the source's name, both for
+ * the problems; no problem quotes the URL, which may hold a password.
+ */
+export function sourceConnection(
+  url: string,
+  secrets: SourceSecrets,
+  names: { readonly what: string; readonly env: string; readonly from: string },
+): { connection: SourceConnection; problems?: undefined } | { problems: string[] } {
+  const { token, username, password } = secrets;
+  const { what, env, from } = names;
+  const problems: string[] = [];
+  if (token !== undefined && (username !== undefined || password !== undefined))
+    problems.push(`${what}: give a token file or basic-auth files (${env}_*_FILE), not both`);
+  if ((username === undefined) !== (password === undefined))
+    problems.push(`${what}: basic auth needs both ${env}_USERNAME_FILE and ${env}_PASSWORD_FILE`);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed !== undefined && (parsed.username !== '' || parsed.password !== '')) {
+    problems.push(
+      `${from}: credentials do not go in the URL (a command line is visible to every user of the host): use ${env}_TOKEN_FILE or the basic-auth files`,
+    );
+  } else if (parsed === undefined || !/^https?:$/.test(parsed.protocol)) {
+    // Not quoted: a value that is not a URL may still hold a password.
+    problems.push(`${from}: not an http(s) URL such as http://host:port`);
+  }
+  if (problems.length > 0 || parsed === undefined) return { problems };
+  const authorization =
+    token !== undefined
+      ? `Bearer ${token}`
+      : username !== undefined && password !== undefined
+        ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+        : undefined;
+  return {
+    connection: {
+      url: parsed.toString(),
+      ...(authorization === undefined ? {} : { authorization }),
+    },
+  };
+}
+
 /** The base URL without its user part, as errors may show it. */
 export function publicUrl(connection: SourceConnection): string {
   const base = new URL(connection.url);
@@ -69,7 +124,6 @@ export async function request(
   name: string,
   req: SourceRequest,
 ): Promise<SourceAnswer> {
-  const base = new URL(connection.url);
   const where = publicUrl(connection);
   const source = `${name} at ${where}`;
   const url = new URL(`${where}${req.path}`);
@@ -79,12 +133,7 @@ export async function request(
   }
   const timeoutMs = connection.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
-  // A user and password in the URL become basic auth (fetch refuses such URLs), never a message.
-  const authorization =
-    connection.authorization ??
-    (base.username === ''
-      ? undefined
-      : `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`);
+  const authorization = connection.authorization;
   try {
     const response = await fetch(url, {
       method: req.method,

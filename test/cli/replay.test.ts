@@ -54,12 +54,13 @@ describe('remediator replay', () => {
     writeFileSync(file, text);
     return file;
   };
+  const SECRET_FILES: Record<string, string> = { '/secret/user': 'u\n', '/secret/password': 'p\n' };
   const replay = (argv: string[], env: Record<string, string> = {}, now = NOW) => {
     const captured = io();
     return replayCommand(argv, captured.io, {
       env,
       now: () => now,
-      readFile: () => 'prom-token\n',
+      readFile: (path: string) => SECRET_FILES[path] ?? 'prom-token\n',
     }).then((code) => ({ code, out: captured.out.join(''), err: captured.err.join('') }));
   };
 
@@ -269,6 +270,32 @@ describe('remediator replay', () => {
       ]);
       expect(result.code).toBe(1);
       expect(result.err).toMatch(/bad_data: exceeded maximum resolution/);
+    });
+
+    it('takes Prometheus credentials from the _FILE variables, never from the URL', async () => {
+      const policies = write('p.yaml', RECORDED);
+      const inUrl = await replay([
+        '--policies',
+        policies,
+        '--from-prometheus',
+        'http://user:hunter2@prometheus.test:9090',
+      ]);
+      expect(inUrl.code).toBe(1);
+      expect(inUrl.err).toMatch(/credentials do not go in the URL/);
+      expect(inUrl.err).not.toContain('hunter2');
+
+      nock(PROM, {
+        reqheaders: { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` },
+      })
+        .get('/api/v1/query_range')
+        .query(true)
+        .reply(200, { status: 'success', data: { resultType: 'matrix', result: [] } });
+      const basic = await replay(['--policies', policies, '--from-prometheus', PROM, '--json'], {
+        REMEDIATOR_PROMETHEUS_USERNAME_FILE: '/secret/user',
+        REMEDIATOR_PROMETHEUS_PASSWORD_FILE: '/secret/password',
+      });
+      expect(basic.err).toBe('');
+      expect(JSON.parse(basic.out)).toMatchObject({ series: 0 });
     });
   });
 
