@@ -7,6 +7,7 @@
  * twice. It must keep up, not just trail: its backlog is exported, and past a bound the webhook
  * answers 503 so that Alertmanager retries later instead of memory growing without end.
  */
+import { getHeapStatistics } from 'node:v8';
 import type { WebhookPayload } from '../alertmanager/payload';
 import { checkWebhookPayload } from '../alertmanager/payload';
 import type { Clock } from '../clock';
@@ -27,7 +28,11 @@ export interface ProjectorDeps {
   metrics: Metrics;
   /** Accepted and not yet applied, past which the webhook answers 503; default 10,000. */
   maxBacklog?: number;
-  /** Their bodies' bytes, past which likewise; default 64 MiB. */
+  /**
+   * Their bodies' bytes (queued and being applied), past which likewise; by default a sixteenth
+   * of V8's heap limit, at most 64 MiB: a parsed body takes a few times its size in the heap, and
+   * the shipped Deployment caps the heap at 192 MiB.
+   */
   maxBacklogBytes?: number;
 }
 
@@ -42,13 +47,21 @@ interface Pending {
 }
 
 const DEFAULT_MAX_BACKLOG = 10_000;
-const DEFAULT_MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_BACKLOG_BYTES = Math.min(
+  64 * 1024 * 1024,
+  Math.floor(getHeapStatistics().heap_size_limit / 16),
+);
 /**
  * Notifications applied at once. Ingest keeps one group's in order, and decisions are
  * synchronous, so this only lets the commits of many notifications share a transaction (the
  * journal's group commit): the projection's throughput comes from that.
  */
 const CONCURRENCY = 256;
+/**
+ * Bodies' bytes applied at once (at least one notification): a few large groups in flight
+ * together, each parsed and decided in slices, would otherwise hold their alerts all at once.
+ */
+const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 /** Read back from the journal at a time after a restart. */
 const RECOVERY_PAGE = 500;
 /** How long the projection waits after the journal refused a write before it tries again. */
@@ -57,10 +70,15 @@ const RETRY_MS = 1000;
 const MARK_INTERVAL_MS = 1000;
 
 export class Projector {
-  private readonly queue: Pending[] = [];
+  /**
+   * Accepted and not yet started, from `queueHead` on; a slot is emptied when its notification
+   * starts, so that a parsed payload is not kept alive by the array until the next compaction.
+   */
+  private readonly queue: (Pending | undefined)[] = [];
   private queueHead = 0;
   private queueBytes = 0;
   private readonly inFlight = new Map<number, Pending>();
+  private inFlightBytes = 0;
   private readonly maxBacklog: number;
   private readonly maxBacklogBytes: number;
   /** After a restart: the log's notifications up to this seq are read back, page by page. */
@@ -98,7 +116,7 @@ export class Projector {
    */
   async accept(payload: WebhookPayload, body: string, source: string): Promise<Accepted> {
     const backlog = this.backlog();
-    if (backlog.count >= this.maxBacklog || this.queueBytes >= this.maxBacklogBytes) {
+    if (backlog.count >= this.maxBacklog || backlog.bytes >= this.maxBacklogBytes) {
       throw new OverloadedError(
         `${backlog.count} notifications accepted and not yet applied (the oldest ${Math.round(backlog.ageSeconds)} s ago): try again later`,
         5,
@@ -120,13 +138,13 @@ export class Projector {
     const count = this.queue.length - this.queueHead + this.inFlight.size + this.unrecovered();
     const ageSeconds =
       oldest === undefined ? 0 : Math.max(0, this.deps.clock.now().getTime() - oldest) / 1000;
-    return { count, ageSeconds, bytes: this.queueBytes };
+    return { count, ageSeconds, bytes: this.queueBytes + this.inFlightBytes };
   }
 
   /** Whether the webhook is refusing notifications, and why: for `/readyz`. */
   overloaded(): string | undefined {
-    const { count, ageSeconds } = this.backlog();
-    if (count < this.maxBacklog && this.queueBytes < this.maxBacklogBytes) return undefined;
+    const { count, ageSeconds, bytes } = this.backlog();
+    if (count < this.maxBacklog && bytes < this.maxBacklogBytes) return undefined;
     return `${count} notifications not yet applied (oldest ${Math.round(ageSeconds)} s)`;
   }
 
@@ -202,6 +220,7 @@ export class Projector {
     }
     const item = this.queue[this.queueHead];
     if (item === undefined) return undefined;
+    this.queue[this.queueHead] = undefined;
     this.queueHead++;
     this.queueBytes -= item.bytes;
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
@@ -213,6 +232,14 @@ export class Projector {
 
   private pump(): void {
     while (!this.closed && !this.paused && this.inFlight.size < CONCURRENCY) {
+      const following = this.queue[this.queueHead];
+      if (
+        this.inFlight.size > 0 &&
+        this.recoveryBuffer.length === 0 &&
+        following !== undefined &&
+        this.inFlightBytes + following.bytes > IN_FLIGHT_BYTES
+      )
+        break;
       const item = this.next();
       if (item === undefined) break;
       this.apply(item);
@@ -228,6 +255,7 @@ export class Projector {
 
   private apply(item: Pending): void {
     this.inFlight.set(item.seq, item);
+    this.inFlightBytes += item.bytes;
     const payload = item.payload ?? parseLogged(item);
     if (payload === undefined) {
       // Validated when accepted: only a journal edited by hand gets here. Skipped, and said.
@@ -256,9 +284,13 @@ export class Projector {
   }
 
   private finish(item: Pending): void {
-    this.inFlight.delete(item.seq);
+    this.leave(item);
     this.deps.metrics.logApplied.inc();
     this.pump();
+  }
+
+  private leave(item: Pending): void {
+    if (this.inFlight.delete(item.seq)) this.inFlightBytes -= item.bytes;
   }
 
   /**
@@ -266,7 +298,7 @@ export class Projector {
    * a moment, then goes on in order (the journal failing usually fails every write at once).
    */
   private retryLater(item: Pending, err: unknown): void {
-    this.inFlight.delete(item.seq);
+    this.leave(item);
     if (!(err instanceof JournalError)) {
       this.deps.logger.error('applying a notification failed; skipped', {
         seq: item.seq,
@@ -283,9 +315,10 @@ export class Projector {
       this.recoveryBuffer.unshift(item);
       this.recoveredTo = Math.min(this.recoveredTo, item.seq - 1);
     } else {
-      this.queue.splice(this.queueHead, 0, item);
+      this.queue.splice(0, this.queueHead, item);
+      this.queueHead = 0;
       this.queueBytes += item.bytes;
-      this.queue.sort((a, b) => a.seq - b.seq);
+      this.queue.sort((a, b) => (a?.seq ?? 0) - (b?.seq ?? 0));
     }
     if (this.paused) return;
     this.paused = true;

@@ -71,7 +71,10 @@ const STALLS_PER_WAVE = 6;
 const STALL_WAVE_MS = 40_000;
 
 /** The Node flags the shipped Deployment runs remediator with (its heap cap). */
-const CONTAINER_HEAP = deploymentNodeOptions().join(' ');
+const CONTAINER_HEAP = [
+  ...deploymentNodeOptions(),
+  ...(process.env.FUZZ_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+].join(' ');
 
 const MAX_BODY_BYTES = defaultMaxBodyBytes();
 /** How long the server may take to cut a stalled client: its timeout plus its check interval. */

@@ -123,6 +123,7 @@ it('a KubePodCrashLooping without a deployment label rolls back the Deployment t
     namespace: SERVICE.namespace,
     name: SERVICE.name,
     from: { kind: 'Pod', name: pod },
+    text: `Deployment ${SERVICE.namespace}/${SERVICE.name} (owns pod ${SERVICE.namespace}/${pod})`,
   });
   expect(incident.timeline.map((e) => e.message)).toContain(
     `Target of policy crash-loop found: pod ${SERVICE.namespace}/${pod} → ReplicaSet ${current.metadata.name} → Deployment ${SERVICE.name}`,
