@@ -408,9 +408,9 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     return undefined;
   };
   const bearerToken = secret('webhookToken', 'webhookTokenFile');
-  const slackSigningSecret = secret('slackSigningSecret', 'slackSigningSecretFile');
   const username = secret('webhookUsername', 'webhookUsernameFile');
   const password = secret('webhookPassword', 'webhookPasswordFile');
+  const slackSigningSecret = secret('slackSigningSecret', 'slackSigningSecretFile');
   if ((username === undefined) !== (password === undefined)) {
     problems.push(
       'basic auth needs both a user name and a password (REMEDIATOR_WEBHOOK_USERNAME[_FILE] and REMEDIATOR_WEBHOOK_PASSWORD[_FILE])',
