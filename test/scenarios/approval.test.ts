@@ -166,6 +166,35 @@ describe('human approval', () => {
         message: `plan ${plan} is not awaiting approval (status running, approval approved by alice)`,
       });
       expect(await approvals(server)).toEqual([]);
+      // The post-incident report keeps who approved what, when and why.
+      const report = await (
+        await fetch(`${server.url}/api/v1/incidents/${id}/report?format=markdown`)
+      ).text();
+      expect(report).toMatch(/Approved by alice: plan #\d+ \(policy scale-web\).*"go ahead"/);
+    });
+  });
+
+  it('asks in a dry run without Kubernetes credentials too, and the approved step is a dry run', async () => {
+    await withScenario(async (s) => {
+      s.policies(policies());
+      const server = await s.start({}, { env: { KUBECONFIG: '/nonexistent/kubeconfig' } });
+      const id = await post(server, alert(LABELS).firing());
+      const view = await incidentWhen(
+        server,
+        id,
+        (v) => v.plans[0]?.status === 'awaiting_approval',
+        'the dry-run plan to await approval',
+      );
+      expect(view.plans[0]?.approval?.change).toBe(
+        'scale {by: 2, max: 10, min: 1} on Deployment prod/web (no Kubernetes credentials: the exact change is read when it runs)',
+      );
+      await waitFor(() => requests(s).length === 1, 'the approval request');
+      expect(requests(s)[0]?.title).toMatch(
+        /^\[Dry run: nothing was changed\] \[Sev1\] Approval needed/,
+      );
+      const approved = await answer(server, view.plans[0]!.id, 'approve');
+      expect(approved.body.outcome).toMatch(/^dry run: would run scale/);
+      expect(s.fake.writes()).toEqual([]);
     });
   });
 
