@@ -1,10 +1,13 @@
 /**
- * `npm run demo`: scenario 1 of the runbook, end to end, narrated one line per hop.
+ * `npm run demo`: scenario 1 of the runbook, end to end, narrated one line per hop, then a Sev1
+ * outage that a human approves.
  *
  * The heart-disease-api's p99 latency rises over 1 s → Prometheus fires HighLatency → Alertmanager
- * notifies remediator → Sev1 incident → remediator scales the Deployment out within the policy's
- * bounds → the latency falls back → the alert resolves → the incident resolves and on-call gets
- * the resolution notice.
+ * notifies remediator → Sev1 incident → remediator silences HighLatency in Alertmanager while it
+ * works and scales the Deployment out within the policy's bounds → the latency falls back → the
+ * alert resolves → the incident resolves, the silence is lifted and on-call gets the resolution
+ * notice. Then the service stops answering → ServiceDown (Sev1) → the service-disruption plan
+ * waits for the Incident Commander, who approves it through the API → the step writes.
  *
  * The stack is the end-to-end tests' own (test/e2e/support, described in test/e2e/README.md), so
  * the demo shows exactly what the tests check: a simulated service, a real Prometheus and
@@ -33,8 +36,10 @@ import { CLI } from '../test/support/cli';
 
 const USAGE = `Usage: npm run demo -- [--keep] [--verbose]
 
-Walks through scenario 1 of the runbook (p99 latency over 1 s) with Prometheus, Alertmanager, a
-simulated service, a fake Kubernetes API server and remediator, printing each hop; then stops them.
+Walks through scenario 1 of the runbook (p99 latency over 1 s, with an Alertmanager silence while
+remediator works), then a Sev1 outage whose fix waits for a human's approval, with Prometheus,
+Alertmanager, a simulated service, a fake Kubernetes API server and remediator, printing each hop;
+then stops them.
 
   --keep      keep everything running after the walkthrough, until Ctrl-C, and print the URLs
               (the console's among them)
@@ -61,6 +66,9 @@ const REPLICAS_START_MS = 5_000;
 
 /** The p99 as HighLatency computes it (alert-rules/service.rules.yml, `[5m]` → `[5s]`). */
 const P99_QUERY = `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="${namespace}", deployment="${name}"}[5s])))`;
+
+/** How long performance-degradation's silence lasts in the demo (`silence: { for }`). */
+const SILENCE_FOR = '6s';
 
 const startedAt = Date.now();
 
@@ -165,6 +173,17 @@ function field(value: unknown, ...path: string[]): unknown {
   return at;
 }
 
+/** The message of the incident's first timeline entry of `kind` that matches `pattern`. */
+async function timelineEntry(
+  stack: Stack,
+  incidentId: number,
+  kind: string,
+  pattern: RegExp,
+): Promise<string | undefined> {
+  const incident = await stack.remediator.incident(incidentId);
+  return incident.timeline.find((e) => e.kind === kind && pattern.test(e.message))?.message;
+}
+
 /** The scale step's params as the plan journaled them (`factor`, `min`, `max`). */
 async function scaleParams(stack: Stack, incidentId: number): Promise<string> {
   const view = (await stack.remediator.getJson(`/api/v1/incidents/${incidentId}`)) as {
@@ -259,6 +278,24 @@ async function deploymentScalesOut(stack: Stack, incident: IncidentView): Promis
     notice(stack, 'status-update'),
   );
   say('remediator → on-call: status update (every Sev1 pages on-call)', update.text.split('\n'));
+  const silenced = await until(stack, 'the silence in Alertmanager', 10_000, async () =>
+    timelineEntry(stack, incident.id, 'silence', /^Silenced /),
+  );
+  say(
+    `remediator → Alertmanager: POST /api/v2/silences: ${silenced} (policy performance-degradation's silence, so on-call is not paged again for what is being fixed)`,
+  );
+  const held = await until(
+    stack,
+    'Alertmanager to hold HighLatency as silenced',
+    10_000,
+    async () =>
+      (await stack.alertmanager.alerts({ alertname: 'HighLatency' })).find(
+        (a) => a.status.state === 'suppressed',
+      ),
+  );
+  say(
+    `Alertmanager: HighLatency suppressed by silence ${held.status.silencedBy.join(', ')}: its repeats are not sent; the silence ends after ${SILENCE_FOR} (silence.for here; by default the verify windows plus 5 minutes) or when the plan ends`,
+  );
   const job = await until(stack, 'the diagnostic Job', 10_000, () =>
     kubeWrite(stack, 'POST', JOBS_PATH),
   );
@@ -302,6 +339,86 @@ async function incidentResolves(stack: Stack, id: number): Promise<void> {
   say('remediator → on-call: resolution notice', resolution.text.split('\n'));
 }
 
+/** The service stops answering: a Sev1 whose service-disruption plan waits for a human. */
+async function outageAwaitsApproval(stack: Stack): Promise<{ incident: number; plan: number }> {
+  say(
+    `sim: ${name} stops answering (every scrape fails) → Prometheus fires ServiceDown after 1 s ("for: 1m" in production)`,
+  );
+  stack.sim.setDown(true);
+  const incident = await until(
+    stack,
+    'the ServiceDown plan to await approval',
+    30_000,
+    async () => {
+      const found = await stack.remediator.incidentFor({
+        alertname: 'ServiceDown',
+        deployment: name,
+      });
+      const plan = found?.plans.find((p) => p.policy === 'service-disruption');
+      return plan?.status === 'awaiting_approval' && found !== undefined
+        ? { found, plan }
+        : undefined;
+    },
+  );
+  const { found, plan } = incident;
+  say(
+    `remediator: incident #${found.id} opened, ${found.severity}; policy service-disruption (${plan.steps.map((s) => s.action).join(' → ')}) asks approval on Sev1: plan #${plan.id} waits, nothing is written`,
+    [
+      `the change: ${plan.approval?.change ?? '?'}`,
+      `deadline: ${plan.approval?.deadline ?? '?'} (no answer by then denies it and escalates)`,
+    ],
+  );
+  const request = await until(stack, 'the approval request to on-call', 10_000, () =>
+    stack.notices('oncall').find((n) => n.template === 'approval'),
+  );
+  say(
+    'remediator → on-call: approval request (Slack, with Approve and Deny buttons)',
+    request.text.split('\n'),
+  );
+  return { incident: found.id, plan: plan.id };
+}
+
+/** The Incident Commander approves through the API; the step runs behind every safety gate. */
+async function commanderApproves(
+  stack: Stack,
+  ids: { incident: number; plan: number },
+): Promise<void> {
+  const body = { by: 'incident-commander', comment: 'approved on the bridge call' };
+  const res = await fetch(`${stack.remediator.url}/api/v1/plans/${ids.plan}/approve`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const answer = (await res.json()) as { outcome?: string | null; message?: string };
+  if (res.status !== 200)
+    throw new Error(`the approval was refused: ${res.status} ${answer.message ?? ''}`);
+  say(
+    `incident commander → remediator: POST /api/v1/plans/${ids.plan}/approve ${JSON.stringify(body)} (or remediator approve ${ids.plan}, the console's Approvals page, Slack's button) → 200`,
+    [`every safety gate checked again, then: ${answer.outcome ?? '?'}`],
+  );
+  const write = await until(stack, 'the approved step to write', 10_000, () =>
+    stack.kube
+      .writes()
+      .find(
+        (w) =>
+          w.method === 'PATCH' &&
+          w.path === `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`,
+      ),
+  );
+  say(
+    `remediator → Kubernetes: PATCH deployments/${name} (${write.contentType?.split(';')[0] ?? ''}) → ${write.status}`,
+  );
+  say('sim: the restarted pods answer again');
+  stack.sim.setDown(false);
+  await until(stack, `incident #${ids.incident} to resolve`, 30_000, async () =>
+    (await stack.remediator.incident(ids.incident)).status === 'resolved' ? true : undefined,
+  );
+  say(
+    `remediator: incident #${ids.incident} resolved; its timeline names who approved what, when and why (GET /api/v1/incidents/${ids.incident})`,
+  );
+}
+
 /** What remediator journaled, counted in its own /metrics, and wrote to Kubernetes. */
 async function summary(stack: Stack, id: number): Promise<void> {
   const incident = await stack.remediator.incident(id);
@@ -313,6 +430,7 @@ async function summary(stack: Stack, id: number): Promise<void> {
     `remediation steps applied ${await metric('remediator_remediations_total', { outcome: 'applied' })}`,
     `verified effective ${await metric('remediator_verifications_total', { result: 'effective' })}`,
     `notifications delivered ${await metric('remediator_notifications_total', { result: 'delivered' })}`,
+    `approvals ${await metric('remediator_approvals_total', { result: 'approved' })}`,
   ];
   const writes = stack.kube.writes();
   const count = (test: (path: string) => boolean) => writes.filter((w) => test(w.path)).length;
@@ -333,6 +451,8 @@ async function walkthrough(stack: Stack): Promise<number> {
   await latencyRecovers(stack, scaledAt);
   await alertmanagerDelivers(stack, 'resolved');
   await incidentResolves(stack, incident.id);
+  const outage = await outageAwaitsApproval(stack);
+  await commanderApproves(stack, outage);
   await summary(stack, incident.id);
   return incident.id;
 }
@@ -343,9 +463,9 @@ async function walkthrough(stack: Stack): Promise<number> {
 function intro(): void {
   process.stdout.write(
     [
-      'remediator demo: scenario 1 of the runbook, p99 latency over 1 s, end to end.',
+      'remediator demo: scenario 1 of the runbook, p99 latency over 1 s, end to end; then an outage whose fix a human approves.',
       'A minute of the production alert rules is a second here; the policies run 10 times faster.',
-      'It takes about 25 s; everything listens on 127.0.0.1 and stops at the end (Ctrl-C stops it too).',
+      'It takes about a minute; everything listens on 127.0.0.1 and stops at the end (Ctrl-C stops it too).',
       '',
     ].join('\n'),
   );
@@ -355,7 +475,22 @@ async function start(verbose: boolean): Promise<Stack> {
   say(
     `starting: the simulated ${name}, a fake Kubernetes API server, remediator, Alertmanager, Prometheus`,
   );
-  const stack = await startStack({ name: 'demo', narrate: verbose });
+  // The shipped policies as they are (Sev1 rollbacks and restarts wait for approval), with
+  // Alertmanager's API configured so that performance-degradation may silence its alerts.
+  const stack = await startStack({
+    name: 'demo',
+    narrate: verbose,
+    sources: true,
+    policies: {
+      approvals: true,
+      transform: (doc) => {
+        const policy = doc.policies?.find((p) => p.name === 'performance-degradation');
+        // Short, so that it has ended by the time the alert resolves: Alertmanager would mute
+        // the resolved notification too, and this story follows the notifications.
+        if (policy !== undefined) policy.silence = { for: SILENCE_FOR };
+      },
+    },
+  });
   if (interrupt.signal.aborted) return stack;
   say(
     `ready: Kubernetes has Deployment ${DEPLOYMENT} at ${REPLICAS} replicas; Prometheus scrapes ${name} every second`,

@@ -199,6 +199,20 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: "File holding the basic-auth password for Prometheus' API.",
   },
   {
+    name: 'slackSigningSecret',
+    env: 'REMEDIATOR_SLACK_SIGNING_SECRET',
+    type: 'string',
+    secret: true,
+    description:
+      "The Slack app's signing secret: turns on `POST /slack/interactions`, where the Approve and Deny buttons of approval requests land (each request's signature is checked against it).",
+  },
+  {
+    name: 'slackSigningSecretFile',
+    env: 'REMEDIATOR_SLACK_SIGNING_SECRET_FILE',
+    type: 'string',
+    description: 'File holding the Slack signing secret (a mounted Secret).',
+  },
+  {
     name: 'webhookToken',
     env: 'REMEDIATOR_WEBHOOK_TOKEN',
     type: 'string',
@@ -263,6 +277,8 @@ export interface ServeConfig {
   readonly alertmanager?: SourceConnection;
   /** Prometheus' API, asked the queries of steps verified by PromQL. */
   readonly prometheus?: SourceConnection;
+  /** The Slack app's signing secret, for `POST /slack/interactions`. */
+  readonly slackSigningSecret?: string;
 }
 
 export interface ConfigInputs {
@@ -394,6 +410,7 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
   const bearerToken = secret('webhookToken', 'webhookTokenFile');
   const username = secret('webhookUsername', 'webhookUsernameFile');
   const password = secret('webhookPassword', 'webhookPasswordFile');
+  const slackSigningSecret = secret('slackSigningSecret', 'slackSigningSecretFile');
   if ((username === undefined) !== (password === undefined)) {
     problems.push(
       'basic auth needs both a user name and a password (REMEDIATOR_WEBHOOK_USERNAME[_FILE] and REMEDIATOR_WEBHOOK_PASSWORD[_FILE])',
@@ -467,6 +484,7 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     credentialSources: sources,
     ...(alertmanager === undefined ? {} : { alertmanager }),
     ...(prometheus === undefined ? {} : { prometheus }),
+    ...(slackSigningSecret === undefined ? {} : { slackSigningSecret }),
   };
   if (problems.length > 0)
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);

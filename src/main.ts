@@ -5,6 +5,7 @@
  * arguments or exits it.
  */
 import { readFileSync } from 'node:fs';
+import { approveCommand } from './cli/approve';
 import { checkCommand } from './cli/check';
 import { processIo } from './cli/command';
 import { planCommand } from './cli/plan';
@@ -24,6 +25,8 @@ Usage:
   remediator plan --policies FILE PAYLOAD.json...   show what would be planned for webhook payloads
   remediator report ID [--data-dir DIR]             print an incident's post-incident report
   remediator replay --policies FILE [--since 7d]    replay logged history through other policies, compare the plans
+  remediator approve PLAN [--by NAME] [--comment T] approve a plan awaiting approval on a running server
+  remediator deny PLAN [--by NAME] [--comment T]    deny it (nothing is written; the incident escalates)
   remediator --version
   remediator <command> --help
 
@@ -66,6 +69,12 @@ export async function main(
     return replayCommand(rest, processIo, {
       env,
       now: Date.now,
+      readFile: (path) => readFileSync(path, 'utf8'),
+    });
+  }
+  if (command === 'approve' || command === 'deny') {
+    return approveCommand(command, rest, processIo, {
+      env,
       readFile: (path) => readFileSync(path, 'utf8'),
     });
   }

@@ -35,8 +35,14 @@ export const ESCALATION_REASONS = [
   'blast_radius',
   'interrupted',
   'too_many_plans',
+  'approval_denied',
+  'approval_timed_out',
   'unresolved',
 ] as const;
+/** How an approval request ended. */
+export const APPROVAL_RESULTS = ['approved', 'denied', 'timed_out', 'withdrawn'] as const;
+/** The messages sent to sinks, as the notifications metric labels them. */
+export const MESSAGE_TEMPLATES = ['status-update', 'resolution-notice', 'approval'] as const;
 export const NOTIFICATION_RESULTS = [
   'delivered',
   'failed',
@@ -250,6 +256,12 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
       labelNames: ['reason'],
       registers: [registry],
     }),
+    approvals: new Counter({
+      name: 'remediator_approvals_total',
+      help: 'Approval requests answered, by policy and result (approved, denied, timed_out, withdrawn).',
+      labelNames: ['policy', 'result'],
+      registers: [registry],
+    }),
     notifications: new Counter({
       name: 'remediator_notifications_total',
       help: 'Notifications sent, by sink, message template and result.',
@@ -296,12 +308,16 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
       policies,
       sinks,
     }: {
-      policies: readonly { name: string; steps: readonly { action: string }[] }[];
+      policies: readonly {
+        name: string;
+        steps: readonly { action: string }[];
+        approval?: unknown;
+      }[];
       sinks: Readonly<Record<string, unknown>>;
     }): void {
       metrics.policiesLoaded.set(policies.length);
       for (const sink of Object.keys(sinks)) {
-        for (const template of ['status-update', 'resolution-notice']) {
+        for (const template of MESSAGE_TEMPLATES) {
           for (const result of NOTIFICATION_RESULTS)
             metrics.notifications.inc({ sink, template, result }, 0);
         }
@@ -318,6 +334,10 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
           for (const result of VERIFICATION_RESULTS) {
             metrics.verifications.inc({ policy: policy.name, action, result }, 0);
           }
+        }
+        if (policy.approval !== undefined) {
+          for (const result of APPROVAL_RESULTS)
+            metrics.approvals.inc({ policy: policy.name, result }, 0);
         }
         // A circuit already open keeps its value; a new policy starts closed.
         metrics.circuitOpen.inc({ policy: policy.name }, 0);

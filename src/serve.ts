@@ -37,6 +37,7 @@ import { Ingest } from './pipeline/ingest';
 import { Projector } from './pipeline/projector';
 import { NotificationLog } from './journal/notification-log';
 import { WebhookAuthenticator } from './receivers/auth';
+import { SlackSignatureVerifier } from './receivers/slack-signature';
 import { Escalator } from './remediations/escalation';
 import { Executor } from './remediations/executor/executor';
 import { AttemptRecords } from './remediations/coordination/attempts';
@@ -327,6 +328,10 @@ export async function serve(
 
   const app = createApp({
     auth,
+    slack:
+      config.slackSigningSecret === undefined
+        ? undefined
+        : new SlackSignatureVerifier(config.slackSigningSecret, clock),
     sessions: new Sessions({ clock }),
     events,
     policies,
@@ -403,6 +408,7 @@ export async function serve(
     namespace,
     instance,
     webhookAuth: config.credentialSources.length > 0 ? config.credentialSources : 'none',
+    slackInteractions: config.slackSigningSecret === undefined ? 'off' : 'on',
     alertmanager: config.alertmanager === undefined ? 'none' : publicUrl(config.alertmanager),
     prometheus: config.prometheus === undefined ? 'none' : publicUrl(config.prometheus),
   });

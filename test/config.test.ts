@@ -91,6 +91,21 @@ describe('remediator serve configuration', () => {
     ]);
   });
 
+  it('reads the Slack signing secret from its file, naming only the file', () => {
+    const config = parse([], { REMEDIATOR_SLACK_SIGNING_SECRET_FILE: '/run/secrets/token' });
+    expect(config.slackSigningSecret).toBe('s3cr3t');
+    expect(config.credentialSources).toEqual(['slack_signing_secret from file /run/secrets/token']);
+    expect(parse([]).slackSigningSecret).toBeUndefined();
+    expect(() =>
+      parse([], {
+        REMEDIATOR_SLACK_SIGNING_SECRET: 'x',
+        REMEDIATOR_SLACK_SIGNING_SECRET_FILE: '/run/secrets/token',
+      }),
+    ).toThrow(
+      'set REMEDIATOR_SLACK_SIGNING_SECRET or REMEDIATOR_SLACK_SIGNING_SECRET_FILE, not both',
+    );
+  });
+
   it('lists every problem at once', () => {
     expect(() =>
       parse(['--port', '70000', '--log-level', 'loud'], {

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import express from 'express';
 
 /** The pages the front end routes; each gets the shell. Issue 13's approvals add one here. */
-export const CONSOLE_PAGES = ['/', '/incidents/:incident', '/controls', '/status'] as const;
+export const CONSOLE_PAGES = [
+  '/',
+  '/incidents/:incident',
+  '/approvals',
+  '/controls',
+  '/status',
+] as const;
 
 /**
  * Scripts and styles only from this server, no inline script or style, nothing framed, no

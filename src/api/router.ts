@@ -26,7 +26,10 @@ import type { PolicySet } from '../policies/policy';
 import { consoleRoutes, securityHeaders } from './console';
 import type { LiveEvents } from './events';
 import { route } from './http';
+import { approvalRoutes } from './approval-routes';
 import { policyRoutes, type PolicySource } from './policy-routes';
+import { slackInteractionRoutes } from './slack-interactions';
+import type { SlackSignatureVerifier } from '../receivers/slack-signature';
 import { actorOfRequest, sessionRoutes, writeGuard, type Sessions } from './sessions';
 import { statusRoute } from './status-route';
 import { describeSummaries } from './summaries';
@@ -51,6 +54,8 @@ export interface ApiDeps {
   store: IncidentStore;
   /** API writes take the webhook's credentials, or a console session made with them. */
   auth: WebhookAuthenticator;
+  /** Slack's interactivity callbacks are authenticated by their signature; absent: refused. */
+  slack?: SlackSignatureVerifier | undefined;
   sessions: Sessions;
   events: LiveEvents;
   /** The policies in force (the policies file's store). */
@@ -225,6 +230,9 @@ export function createApiApp(deps: ApiDeps): express.Express {
     await deps.executor.setPaused(false, actorOfRequest(res));
     res.json({ paused: false });
   });
+
+  approvalRoutes(app, deps, requireAuth);
+  slackInteractionRoutes(app, deps);
 
   route(app, '/api/v1/events', ['GET']).get((req, res) => {
     deps.events.connect(req, res);

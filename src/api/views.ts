@@ -1,13 +1,15 @@
 import { formatSeverity } from '../incidents/severity';
 import type { AlertState, Incident, IncidentStatus } from '../incidents/incident';
 import type { IncidentSummary, StoredTimelineEntry } from '../journal/incident-records';
-import type { StoredPlan } from '../journal/plan-records';
+import type { ApprovalRecord, StoredPlan } from '../journal/plan-records';
 import type { StoredRemediation } from '../journal/remediation-records';
 import type { TimelineEntry } from '../incidents/incident';
 import { alertmanagerLinks, httpUrl } from './links';
 import type {
   ActivityView,
   AlertView,
+  ApprovalRecordView,
+  ApprovalView,
   ComponentsView,
   IncidentSummaryView,
   IncidentView,
@@ -16,6 +18,7 @@ import type {
   TimelineEntryView,
 } from './wire';
 import { targetText, type PlannedTarget } from '../policies/planner';
+import { describeAlerts } from '../notify/messages';
 
 export type {
   IncidentSummaryView,
@@ -79,8 +82,8 @@ export interface ActivityInput {
 }
 
 /**
- * What remediator is doing about an incident now, the most pressing first. Pure. Issue 13's
- * `awaiting_approval` plans will slot in after `verifying`.
+ * What remediator is doing about an incident now, the most pressing first. Pure. A plan awaiting
+ * a human's approval comes after `verifying`: nothing else moves until someone answers.
  */
 export function activityOf(input: ActivityInput): ActivityView {
   const none = { until: null };
@@ -107,6 +110,15 @@ export function activityOf(input: ActivityInput): ActivityView {
     return {
       kind: 'verifying',
       text: `Verifying ${stepText(verifying)} until ${until.slice(11, 19)} UTC`,
+      until,
+    };
+  }
+  const awaiting = input.plans.filter((p) => p.status === 'awaiting_approval').at(-1);
+  if (awaiting?.approvalRecord !== undefined) {
+    const until = iso(awaiting.approvalRecord.deadline);
+    return {
+      kind: 'awaiting_approval',
+      text: `Awaiting approval: plan #${awaiting.id} (policy ${awaiting.policy}) until ${until.slice(11, 19)} UTC`,
       until,
     };
   }
@@ -225,6 +237,7 @@ function planView(p: StoredPlan, remediations: readonly StoredRemediation[]): Pl
     alerts: p.alerts,
     dryRun: p.dryRun,
     currentStep: p.currentStep,
+    approval: p.approvalRecord === undefined ? null : approvalRecordView(p.approvalRecord),
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
     remediations: remediations
@@ -244,6 +257,39 @@ function planView(p: StoredPlan, remediations: readonly StoredRemediation[]): Pl
         verifyUntil: iso(r.verifyUntil),
         verification: r.verification ?? null,
       })),
+  };
+}
+
+export function approvalRecordView(r: ApprovalRecord): ApprovalRecordView {
+  return {
+    state: r.state,
+    step: r.step,
+    change: r.change,
+    requestedAt: iso(r.requestedAt),
+    deadline: iso(r.deadline),
+    by: r.by ?? null,
+    at: iso(r.at),
+    comment: r.comment ?? null,
+  };
+}
+
+/** A plan awaiting approval with what a human decides on: the change, its incident, and why. */
+export function approvalView(plan: StoredPlan, incident: Incident): ApprovalView | undefined {
+  const record = plan.approvalRecord;
+  if (record === undefined) return undefined;
+  return {
+    plan: plan.id,
+    incident: incident.id,
+    policy: plan.policy,
+    severity: formatSeverity(incident.severity),
+    severityReasons: incident.severityReasons,
+    alerts: describeAlerts([...incident.alerts.values()]),
+    target: plan.target === undefined ? null : targetView(plan.target),
+    action: plan.steps[record.step]?.action ?? '',
+    steps: plan.steps,
+    why: plan.approval?.why ?? '',
+    dryRun: plan.dryRun,
+    approval: approvalRecordView(record),
   };
 }
 

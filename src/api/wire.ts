@@ -19,6 +19,7 @@ export interface ActivityView {
   readonly kind:
     | 'running'
     | 'verifying'
+    | 'awaiting_approval'
     | 'planned'
     | 'paused'
     | 'escalated'
@@ -26,7 +27,7 @@ export interface ActivityView {
     | 'watching'
     | 'resolved';
   readonly text: string;
-  /** The end of a verify window. */
+  /** The end of a verify window, or an approval request's deadline. */
   readonly until: IsoTime | null;
 }
 
@@ -110,9 +111,48 @@ export interface PlanView {
   readonly alerts: readonly { readonly fingerprint: string; readonly startsAt: string }[];
   readonly dryRun: boolean;
   readonly currentStep: number;
+  readonly approval: ApprovalRecordView | null;
   readonly createdAt: IsoTime;
   readonly updatedAt: IsoTime;
   readonly remediations: readonly RemediationView[];
+}
+
+/** An approval request and, once given, its answer. */
+export interface ApprovalRecordView {
+  readonly state: 'pending' | 'approved' | 'denied' | 'timed_out' | 'withdrawn';
+  readonly step: number;
+  /** The exact change the step would make, as its action planned it when asked. */
+  readonly change: string;
+  readonly requestedAt: IsoTime;
+  readonly deadline: IsoTime;
+  readonly by: string | null;
+  readonly at: IsoTime | null;
+  readonly comment: string | null;
+}
+
+/** `GET /api/v1/approvals`: one plan awaiting a human's approval. */
+export interface ApprovalView {
+  readonly plan: number;
+  readonly incident: number;
+  readonly policy: string;
+  readonly severity: string;
+  readonly severityReasons: readonly string[];
+  readonly alerts: string;
+  readonly target: TargetView | null;
+  readonly action: string;
+  readonly steps: readonly StepView[];
+  readonly why: string;
+  readonly dryRun: boolean;
+  readonly approval: ApprovalRecordView;
+}
+
+/** The answer of `POST /api/v1/plans/{id}/approve` and `/deny`. */
+export interface ApprovalAnswerView {
+  readonly plan: number;
+  readonly status: string;
+  readonly approval: ApprovalRecordView;
+  /** After an approval: what the step did once every gate was checked again. */
+  readonly outcome: string | null;
 }
 
 export interface TimelineEntryView {

@@ -1,4 +1,5 @@
 import type { VNode } from 'preact';
+import { ApprovalsPage } from './pages/approvals';
 import { ControlsPage } from './pages/controls';
 import { IncidentPage } from './pages/incident';
 import { IncidentsPage } from './pages/incidents';
@@ -14,15 +15,19 @@ export interface Page {
 }
 
 /**
- * Every page, in navigation order. A new view (issue 13's Approvals: pending approvals with
- * Approve and Deny buttons) is one entry here, plus its path in the server's `CONSOLE_PAGES`
- * (src/api/console.ts) so that a reload of it gets the console.
+ * Every page, in navigation order. A new view is one entry here, plus its path in the server's
+ * `CONSOLE_PAGES` (src/api/console.ts) so that a reload of it gets the console.
  */
 export const PAGES: readonly Page[] = [
   { path: /^\/$/, render: () => <IncidentsPage />, nav: { title: 'Incidents', href: '/' } },
   {
     path: /^\/incidents\/([1-9]\d{0,15})$/,
     render: (m) => <IncidentPage id={Number(m[1])} />,
+  },
+  {
+    path: /^\/approvals$/,
+    render: () => <ApprovalsPage />,
+    nav: { title: 'Approvals', href: '/approvals' },
   },
   {
     path: /^\/controls$/,

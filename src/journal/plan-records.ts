@@ -8,34 +8,62 @@ import type {
   RenderedTarget,
   Trigger,
 } from '../policies/planner';
+import type { PlanApproval } from '../policies/approval';
 import type { SilenceConfig } from '../policies/policy';
 import type { SqliteDatabase } from './journal';
 
 /**
  * planned → running → effective (the alerts resolved) | escalated (automation gave up) |
  * done (nothing to verify, e.g. a resolution notice) | skipped (a safety gate said no);
- * `skipped` is also a plan-time skip.
+ * `skipped` is also a plan-time skip. A plan that needs approval goes running →
+ * awaiting_approval → running (approved) | denied (denied, or no answer in time) | withdrawn
+ * (its alerts resolved while it waited).
  */
 export const PLAN_STATUSES = [
   'planned',
   'running',
+  'awaiting_approval',
   'effective',
   'escalated',
   'done',
   'skipped',
+  'denied',
+  'withdrawn',
 ] as const;
 export type PlanStatus = (typeof PLAN_STATUSES)[number];
+
+/** Where an approval request stands. */
+export type ApprovalState = 'pending' | 'approved' | 'denied' | 'timed_out' | 'withdrawn';
+
+/** An approval request and its answer, as journaled on its plan. */
+export interface ApprovalRecord {
+  readonly state: ApprovalState;
+  /** The step it is asked for: the plan's first that changes the cluster. */
+  readonly step: number;
+  /** The exact change, as the action's plan worded it when the request was made. */
+  readonly change: string;
+  readonly requestedAt: number;
+  readonly deadline: number;
+  /** Who answered (a name given to the API or the CLI, or `slack:<user>`), when, and why. */
+  readonly by?: string;
+  readonly at?: number;
+  readonly comment?: string;
+}
 
 /** A plan as stored: an entry or a skip, with its id and where it stands. */
 export interface StoredPlan extends Omit<PlanEntry, 'alertnames'> {
   readonly id: number;
   readonly status: PlanStatus;
   readonly currentStep: number;
+  /** The approval request, once one was made. */
+  readonly approvalRecord?: ApprovalRecord;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
 
 interface PlanRow {
+  approval: string | null;
+  approval_deadline: number | null;
   id: number;
   incident_id: number;
   policy: string;
@@ -57,6 +85,7 @@ interface Gates {
   cooldownMs: number;
   budget: { max: number; perMs: number };
   silence?: SilenceConfig;
+  approval?: PlanApproval;
 }
 
 /** The plans and plan_alerts tables. */
@@ -69,6 +98,8 @@ export class PlanRecords {
   private readonly selectByStatus;
   private readonly updateStatus;
   private readonly updateTarget;
+  private readonly updateApproval;
+  private readonly selectAwaiting;
 
   constructor(db: SqliteDatabase) {
     this.insertPlan = db.prepare(`
@@ -92,6 +123,12 @@ export class PlanRecords {
       'UPDATE plans SET status = ?, current_step = ?, updated_at = ? WHERE id = ?',
     );
     this.updateTarget = db.prepare('UPDATE plans SET target = ?, updated_at = ? WHERE id = ?');
+    this.updateApproval = db.prepare(
+      'UPDATE plans SET status = ?, current_step = ?, approval = ?, approval_deadline = ?, updated_at = ? WHERE id = ?',
+    );
+    this.selectAwaiting = db.prepare<[number, number], PlanRow>(
+      "SELECT * FROM plans WHERE status = 'awaiting_approval' AND id > ? ORDER BY id LIMIT ?",
+    );
   }
 
   isPlanned(policy: string, alert: AlertRef, trigger: Trigger): boolean {
@@ -135,6 +172,33 @@ export class PlanRecords {
     return this.selectByStatus.all(status, afterId, limit).map(fromRow);
   }
 
+  /** Plans waiting for a human's answer, oldest first, a page at a time after `afterId`. */
+  awaitingApproval(afterId: number, limit: number): StoredPlan[] {
+    return this.selectAwaiting.all(afterId, limit).map(fromRow);
+  }
+
+  /**
+   * Journals an approval request or its answer with the plan's status: `awaiting_approval` keeps
+   * the request's deadline (a restart resumes the wait), any other status clears it. Call inside
+   * `Journal.write`.
+   */
+  setApproval(
+    id: number,
+    status: PlanStatus,
+    step: number,
+    record: ApprovalRecord,
+    now: number,
+  ): void {
+    this.updateApproval.run(
+      status,
+      step,
+      JSON.stringify(record),
+      status === 'awaiting_approval' ? record.deadline : null,
+      now,
+      id,
+    );
+  }
+
   /** The object found for a target named through a pod or an HPA. Call inside `Journal.write`. */
   setTarget(id: number, target: RenderedTarget, now: number): void {
     this.updateTarget.run(JSON.stringify(target), now, id);
@@ -171,6 +235,7 @@ export class PlanRecords {
               cooldownMs: entry.cooldownMs,
               budget: entry.budget,
               ...(entry.silence === undefined ? {} : { silence: entry.silence }),
+              ...(entry.approval === undefined ? {} : { approval: entry.approval }),
             } satisfies Gates),
         now,
         now,
@@ -197,6 +262,9 @@ function fromRow(row: PlanRow): StoredPlan {
     dryRun: row.dry_run === 1,
     ...gates,
     currentStep: row.current_step,
+    ...(row.approval === null
+      ? {}
+      : { approvalRecord: JSON.parse(row.approval) as ApprovalRecord }),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -178,4 +178,12 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX silences_plan ON silences (plan_id);
   `,
+  `
+  -- Human approval (policy \`approval\`): the request and its answer (JSON: the step it is
+  -- for, the change asked about, who answered, when and with which comment), and, while the plan
+  -- is awaiting_approval, when the request times out: a restart resumes the wait from here.
+  ALTER TABLE plans ADD COLUMN approval TEXT;
+  ALTER TABLE plans ADD COLUMN approval_deadline INTEGER;
+  CREATE INDEX plans_awaiting_approval ON plans (approval_deadline) WHERE status = 'awaiting_approval';
+  `,
 ];

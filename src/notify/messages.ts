@@ -67,6 +67,7 @@ const MAX_DETAILS = 600;
 export function renderMessage(notification: Notification, now: Date | number): RenderedMessage {
   const nowMs = typeof now === 'number' ? now : now.getTime();
   const { incident } = notification;
+
   const title = `${notification.dryRun === true ? DRY_RUN_MARK : ''}${
     notification.template === 'resolution-notice'
       ? 'Incident Resolution'

@@ -4,9 +4,10 @@
  * (report.ts). Imports incidents/, policies/ (sink specs) and journal/ (stored plans and steps).
  */
 import type { Incident } from '../incidents/incident';
+import type { ApprovalState } from '../journal/plan-records';
 
-/** The runbook's two messages. */
-export type MessageTemplate = 'status-update' | 'resolution-notice';
+/** The runbook's two messages, and approval requests with their answers. */
+export type MessageTemplate = 'status-update' | 'resolution-notice' | 'approval';
 
 export interface Notification {
   readonly sink: string;
@@ -23,6 +24,8 @@ export interface Notification {
    * as what remediator would have done, not what it did.
    */
   readonly dryRun?: boolean;
+  /** With the `approval` template: the request or its answer. */
+  readonly approval?: ApprovalNotice;
 }
 
 export interface DeliveryResult {
@@ -43,4 +46,25 @@ export interface Notifier {
    * leaves, and it is counted like a sent one, as `result="dry_run"`.
    */
   withhold(notification: Notification): void;
+}
+
+/**
+ * An approval request, or what became of it, as the sinks are told. Pure: every value is read
+ * from the journal; the rendering takes `now` from its caller.
+ */
+export interface ApprovalNotice {
+  readonly planId: number;
+  readonly policy: string;
+  readonly state: ApprovalState;
+  /** The exact change the first writing step would make, as its action worded it. */
+  readonly change: string;
+  /** The plan's steps, one line each (`scale {by: 2}`). */
+  readonly steps: readonly string[];
+  /** Why approval is asked (the policy's rule and the severity). */
+  readonly why: string;
+  readonly deadline: number;
+  readonly by?: string;
+  readonly comment?: string;
+  /** After an approval: what the step did once the gates were checked again. */
+  readonly outcome?: string;
 }

@@ -30,7 +30,24 @@ export interface WebhookBody {
 export type SlackBlock =
   | { readonly type: 'header'; readonly text: SlackText }
   | { readonly type: 'section'; readonly text?: SlackText; readonly fields?: readonly SlackText[] }
-  | { readonly type: 'context'; readonly elements: readonly SlackText[] };
+  | { readonly type: 'context'; readonly elements: readonly SlackText[] }
+  | {
+      readonly type: 'actions';
+      readonly block_id: string;
+      readonly elements: readonly SlackButton[];
+    };
+
+/** A Block Kit button; Slack posts its `action_id` and `value` to the interactivity URL. */
+export interface SlackButton {
+  readonly type: 'button';
+  readonly action_id: 'approve' | 'deny';
+  readonly text: SlackText;
+  readonly value: string;
+  readonly style: 'primary' | 'danger';
+}
+
+/** The block of an approval request's buttons, as `POST /slack/interactions` reads it back. */
+export const APPROVAL_BLOCK_ID = 'remediator-approval';
 
 export interface SlackText {
   readonly type: 'plain_text' | 'mrkdwn';
@@ -41,6 +58,8 @@ export interface SlackText {
 export interface SlackBody {
   readonly text: string;
   readonly blocks: readonly SlackBlock[];
+  /** Through a `response_url`: the answer replaces the message it answers (its buttons go). */
+  readonly replace_original?: boolean;
 }
 
 // Slack's documented limits; longer texts make it reject the whole message (invalid_blocks).
@@ -93,6 +112,20 @@ export function slackBody(notification: Notification, message: RenderedMessage):
             SLACK_SECTION_MAX,
           ),
         };
+  const approval = notification.approval;
+  const buttons: SlackBlock[] =
+    approval?.state === 'pending'
+      ? [
+          {
+            type: 'actions',
+            block_id: APPROVAL_BLOCK_ID,
+            elements: [
+              button('approve', 'Approve', 'primary', approval.planId),
+              button('deny', 'Deny', 'danger', approval.planId),
+            ],
+          },
+        ]
+      : [];
   return {
     text: clip(escapeSlack(message.text), SLACK_TEXT_MAX),
     blocks: [
@@ -107,7 +140,23 @@ export function slackBody(notification: Notification, message: RenderedMessage):
           ),
         ],
       },
+      ...buttons,
     ],
+  };
+}
+
+function button(
+  id: SlackButton['action_id'],
+  label: string,
+  style: SlackButton['style'],
+  planId: number,
+): SlackButton {
+  return {
+    type: 'button',
+    action_id: id,
+    text: { type: 'plain_text', text: label },
+    value: String(planId),
+    style,
   };
 }
 

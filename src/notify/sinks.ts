@@ -4,7 +4,8 @@ import { describeError, RemediatorError } from '../errors';
 import type { Logger } from '../logger';
 import { durationMs } from '../labels/durations';
 import type { SinkSpec } from '../policies/schema';
-import { renderMessage } from './messages';
+import { renderApproval } from './approval-message';
+import { DRY_RUN_MARK, renderMessage, type RenderedMessage } from './messages';
 import type { DeliveryResult, MessageTemplate, Notification, Notifier } from './notifier';
 import { slackBody, webhookBody } from './sink-bodies';
 
@@ -173,7 +174,7 @@ export class SinkNotifier implements Notifier {
       throw err;
     }
 
-    const message = renderMessage(notification, this.deps.clock.now());
+    const message = renderNotification(notification, this.deps.clock.now().getTime());
     const body = JSON.stringify(
       spec.type === 'slack' ? slackBody(notification, message) : webhookBody(notification, message),
     );
@@ -349,6 +350,13 @@ export class SinkNotifier implements Notifier {
   private now(): number {
     return this.deps.clock.now().getTime();
   }
+}
+
+/** The runbook's message, or an approval request or answer. */
+function renderNotification(notification: Notification, nowMs: number): RenderedMessage {
+  if (notification.approval === undefined) return renderMessage(notification, nowMs);
+  const mark = notification.dryRun === true ? DRY_RUN_MARK : '';
+  return renderApproval(notification.approval, notification.incident, nowMs, mark);
 }
 
 /** The sink's per-attempt timeout in ms (`timeout`; the schema's default is 5s). */

@@ -15,6 +15,7 @@ import {
   type CompiledParam,
   type CompiledPolicy,
   type CompiledStep,
+  type ApprovalConfig,
   type PolicySet,
   type SilenceConfig,
 } from './policy';
@@ -309,6 +310,10 @@ function compilePolicy(
   const silence = valid(at('silence'))
     ? compileSilence(spec.silence, at('silence'), options.sources, fail)
     : undefined;
+  const approval =
+    spec.approval !== undefined && valid(at('approval'))
+      ? compileApproval(spec, at('approval'), sinkNames, fail)
+      : undefined;
   if (failures.length > 0 || !valid(path)) return undefined;
   return {
     name: spec.name,
@@ -327,6 +332,54 @@ function compilePolicy(
     dryRun: spec.dryRun,
     autoResolve: spec.autoResolve,
     ...(silence === undefined ? {} : { silence }),
+    ...(approval === undefined ? {} : { approval }),
+  };
+}
+
+/** Longest approval wait: a request older than a day is no longer about the incident it asks for. */
+const MAX_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
+
+/**
+ * `approval: { minSeverity, timeout, sinks }`, its sinks defaulting to those of the policy's
+ * notify steps; undefined after a problem.
+ */
+function compileApproval(
+  spec: PolicySpec,
+  path: readonly PathSegment[],
+  sinkNames: readonly string[],
+  fail: Report,
+): ApprovalConfig | undefined {
+  const given = spec.approval;
+  if (given === undefined) return undefined;
+  const timeoutMs = durationMs(given.timeout);
+  if (timeoutMs <= 0 || timeoutMs > MAX_APPROVAL_TIMEOUT_MS) {
+    fail([...path, 'timeout'], `an approval timeout must be more than 0s and at most 24h`);
+    return undefined;
+  }
+  const fromSteps = spec.steps.flatMap((step) => {
+    const sink = step.action === 'notify' && isMap(step.params) ? step.params.sink : undefined;
+    return typeof sink === 'string' && !sink.includes('{{') ? [sink] : [];
+  });
+  const sinks = given.sinks ?? [...new Set(fromSteps)];
+  if (sinks.length === 0) {
+    fail(
+      path,
+      'an approval request must go somewhere: list sinks under approval.sinks, or give the policy a notify step',
+    );
+    return undefined;
+  }
+  const unknown = sinks.filter((sink) => !sinkNames.includes(sink));
+  if (unknown.length > 0) {
+    fail(
+      [...path, 'sinks'],
+      `no sink named ${unknown.map((u) => `"${u}"`).join(', ')} under sinks:`,
+    );
+    return undefined;
+  }
+  return {
+    ...(given.minSeverity === undefined ? {} : { minSeverity: level(given.minSeverity) }),
+    timeoutMs,
+    sinks,
   };
 }
 

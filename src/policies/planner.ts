@@ -12,6 +12,7 @@ import { objectNameProblem, quoteName } from '../kube/names';
 import { matchesLabels } from '../labels/matchers';
 import { evaluateNumericCondition, type Bounds } from '../labels/numeric';
 import type { CompiledParam, CompiledPolicy, CompiledTarget, SilenceConfig } from './policy';
+import { approvalFor, type PlanApproval } from './approval';
 import type { Template, TemplateContext } from './template';
 
 /** What made an alert instance a candidate: it started firing, or it resolved. */
@@ -110,6 +111,8 @@ export interface PlanEntry {
   readonly autoResolve: boolean;
   /** Set when the policy silences its alerts in Alertmanager while it works. */
   readonly silence?: SilenceConfig;
+  /** Set when a human must approve the plan before it changes anything. */
+  readonly approval?: PlanApproval;
   /** The policy's cooldown and attempt budget, carried so a plan runs as it was made. */
   readonly cooldownMs: number;
   readonly budget: { readonly max: number; readonly perMs: number };
@@ -259,6 +262,7 @@ export function planChange(input: PlanInput): Plan {
         continue;
       }
       firstCandidate.set(key, c);
+      const approval = approvalFor(policy.approval, incident.severity);
       entries.set(key, {
         policy: policy.name,
         trigger,
@@ -270,9 +274,10 @@ export function planChange(input: PlanInput): Plan {
         dryRun: policy.dryRun || input.dryRun === true,
         autoResolve: policy.autoResolve,
         ...(policy.silence === undefined ? {} : { silence: policy.silence }),
+        ...(approval === undefined ? {} : { approval }),
         cooldownMs: policy.cooldownMs,
         budget: policy.budget,
-        reason: `${alertname} ${trigger}, matched ${policy.match.map((m) => m.toString()).join(', ')}${value === undefined ? '' : ` and ${value.reason}`}; incident ${formatSeverity(incident.severity)} (acts on ${formatSeverity(policy.minSeverity)} or worse)${stops}`,
+        reason: `${alertname} ${trigger}, matched ${policy.match.map((m) => m.toString()).join(', ')}${value === undefined ? '' : ` and ${value.reason}`}; incident ${formatSeverity(incident.severity)} (acts on ${formatSeverity(policy.minSeverity)} or worse)${approval === undefined ? '' : `; needs approval (${approval.why})`}${stops}`,
       });
     }
   }

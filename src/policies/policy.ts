@@ -47,6 +47,15 @@ export interface SilenceConfig {
   readonly forMs?: number;
 }
 
+/** `approval:`: a human approves before the plan changes anything. */
+export interface ApprovalConfig {
+  /** Ask only when the incident is this severe or worse; absent: always. */
+  readonly minSeverity?: Severity;
+  readonly timeoutMs: number;
+  /** Where the request and its outcome go. */
+  readonly sinks: readonly string[];
+}
+
 export interface CompiledTarget {
   readonly kind: TargetKind;
   readonly namespace: Template;
@@ -77,6 +86,7 @@ export interface CompiledPolicy {
   readonly dryRun: boolean;
   readonly autoResolve: boolean;
   readonly silence?: SilenceConfig;
+  readonly approval?: ApprovalConfig;
 }
 
 export interface SafetyConfig {

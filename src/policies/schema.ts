@@ -292,6 +292,33 @@ export const policySchema = {
         },
       },
     },
+    approval: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        "A human approves before the plan changes anything. Before its first step that changes the cluster (notify steps before it run), the plan waits in status `awaiting_approval` and nothing is written; the approval request goes to `sinks` with the exact change (the action's own plan, read from the cluster), the plan's steps, why (alerts, severity and its reasons) and how to approve (`POST /api/v1/plans/{id}/approve` or `/deny`, `remediator approve|deny`, the console's Approvals page, or the Slack message's buttons). One approval covers the plan's later steps. Every safety gate (pause, circuit breaker, blast radius, cooldown, budget, lock) is checked again when it is approved: an approval bypasses none. No answer within `timeout` is a denial: the plan is denied (\"approval timed out\") and the incident escalates; a denial escalates too. If the plan's alerts resolve while it waits, the request is withdrawn and the sinks are told.",
+      examples: [{ minSeverity: 1, timeout: '30m', sinks: ['oncall'] }, { timeout: '15m' }],
+      properties: {
+        minSeverity: {
+          ...level,
+          description:
+            'Ask only when the incident is this severe or worse (1: only Sev1); without it, always ask.',
+        },
+        timeout: {
+          ...durationSchema,
+          default: '30m',
+          description:
+            'How long the request waits for an answer (at most 24h); then it is denied ("approval timed out") and the incident escalates.',
+        },
+        sinks: {
+          type: 'array',
+          items: { type: 'string', pattern: NAME_PATTERN },
+          uniqueItems: true,
+          description:
+            "Sinks under `sinks:` that get the approval request and its outcome. Default: the sinks of the policy's `notify` steps; a policy with neither is refused, since a request nobody sees can only time out.",
+        },
+      },
+    },
     autoResolve: {
       type: 'boolean',
       default: true,

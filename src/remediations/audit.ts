@@ -15,7 +15,12 @@ export const EVENT_LIMITS = {
   reportingInstance: 128,
 } as const;
 
-export type AuditReason = 'RemediationApplied' | 'RemediationDryRun' | 'RemediationFailed';
+export type AuditReason =
+  | 'RemediationApplied'
+  | 'RemediationDryRun'
+  | 'RemediationFailed'
+  | 'ApprovalGranted'
+  | 'ApprovalDenied';
 
 /**
  * An events.k8s.io/v1 Event about a remediation, on the object it changed, shaped the way the API

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { HEART_DISEASE_API, phase, WEBHOOK_TOKEN } from './support';
+import { HEART_DISEASE_API, phase, WEBHOOK_TOKEN, type ServiceSpec } from './support';
 import { startBrowser, type Browser } from './support/browser';
 import { injected, postAlerts, resolvedNow, type InjectedAlert } from './support/injected-alerts';
 import { stackForFile } from './support/suite';
@@ -32,9 +32,22 @@ const FAST = 0.12;
 const SCREENSHOTS = process.env.E2E_SCREENSHOTS === '1';
 const DOCS = join(__dirname, '..', '..', 'docs');
 
+/** A second service, taken down for the Approvals page: its Sev1 rollback waits for a human. */
+const RISK: ServiceSpec = {
+  namespace: 'prod',
+  name: 'risk-score-api',
+  replicas: 2,
+  revisions: [
+    { image: 'registry.example/risk-score-api:2.0.0', modelVersion: '7', ageSeconds: 3 * 86_400 },
+    { image: 'registry.example/risk-score-api:2.0.1', modelVersion: '7', ageSeconds: 15 },
+  ],
+};
+
 const started = stackForFile({
   name: 'console',
+  extraServices: [RISK],
   policies: {
+    approvals: true,
     transform: (doc) => {
       const status = doc.status as { components: unknown[]; publicAnnotations?: string[] };
       status.components.push({ name: 'Checkout', match: ['service="checkout"'] });
@@ -212,6 +225,46 @@ describe('the console in a browser', () => {
     const yaml = (await controls.locator('pre.yaml').textContent()) ?? '';
     expect(yaml).toContain('name: performance-degradation');
     expect(yaml).not.toContain('/sinks/');
+  });
+
+  it('lists a plan awaiting approval, and Approve makes the fake API server receive the write', async () => {
+    const s = started();
+    const approvals = (pages.approvals = await browser!.newPage());
+    await approvals.goto(`${s.remediator.url}/approvals`);
+    await approvals.getByText('No plan is waiting for approval.').waitFor({ timeout: 10_000 });
+    s.step(`sim: ${RISK.name} stops answering → ServiceDown (Sev1) → rollback awaits approval`);
+    s.sims[RISK.name]?.setDown(true);
+    const request = approvals.locator('article.approval', { hasText: 'service-disruption' });
+    await request.waitFor({ timeout: 30_000 });
+    expect(await request.textContent()).toContain(`rollback on Deployment prod/${RISK.name}`);
+    const writes = () =>
+      s.kube
+        .writes()
+        .filter((w) => w.method === 'PATCH' && w.path.endsWith(`/deployments/${RISK.name}`));
+    expect(writes()).toEqual([]);
+    await screenshot(approvals, 'console-approvals.png');
+
+    // Signed in on the Controls page (the session cookie is the browser's): the buttons are live.
+    const approve = request.getByRole('button', { name: 'Approve' });
+    expect(await request.getByRole('button', { name: 'Deny' }).isEnabled()).toBe(true);
+    await request.getByLabel('Comment').fill('IC approves the rollback');
+    await approve.click();
+    await approvals
+      .getByRole('status')
+      .filter({ hasText: /approved by Ann \(console\): applied: rolled back/ })
+      .waitFor({ timeout: 15_000 });
+    expect(writes()).toHaveLength(1);
+    await approvals.getByText('No plan is waiting for approval.').waitFor({ timeout: 5000 });
+    const incident = await s.incident(
+      (i) => i.plans.some((p) => p.approval?.state === 'approved'),
+      'the approval in the journal',
+      5000,
+    );
+    const plan = incident.plans.find((p) => p.approval !== null);
+    expect(plan?.approval).toMatchObject({
+      by: 'Ann (console)',
+      comment: 'IC approves the rollback',
+    });
   });
 
   it('logged no error in any tab: no script error, no Content-Security-Policy violation', () => {

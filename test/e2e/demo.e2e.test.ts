@@ -4,7 +4,7 @@ import { exists } from './support';
 
 /*
  * `npm run demo` as a newcomer runs it (after the build, which test:e2e did): it must tell the
- * whole of scenario 1 in order, exit 0 and leave nothing running; on Ctrl-C it must stop every
+ * whole of scenario 1 in order (with its Alertmanager silence), then the approved outage fix, exit 0 and leave nothing running; on Ctrl-C it must stop every
  * process it started and exit 130; with --keep it must print the console's URL, which serves it.
  */
 
@@ -77,10 +77,20 @@ it('tells scenario 1 hop by hop, exits 0 and leaves nothing running', async () =
       /remediator: incident #1 opened, Sev1/,
       /remediator → Kubernetes: PATCH deployments\/heart-disease-api\/scale \{"spec":\{"replicas":6\}\} → 200/,
       /remediator → on-call: status update/,
+      /remediator → Alertmanager: POST \/api\/v2\/silences: Silenced HighLatency .* silence [0-9a-f-]{36}/,
+      /Alertmanager: HighLatency suppressed by silence [0-9a-f-]{36}/,
       /Prometheus: HighLatency resolved/,
       /remediator: incident #1 resolved/,
       /remediator: verified the scale-out: .*effective/,
       /remediator → on-call: resolution notice/,
+      /remediator: incident #2 opened, Sev1; policy service-disruption .* asks approval on Sev1: plan #\d+ waits, nothing is written/,
+      /remediator → on-call: approval request/,
+      /Change: restart on Deployment prod\/heart-disease-api/,
+      /incident commander → remediator: POST \/api\/v1\/plans\/\d+\/approve .* → 200/,
+      /every safety gate checked again, then: applied: restarted prod\/heart-disease-api/,
+      /remediator → Kubernetes: PATCH deployments\/heart-disease-api \(application\/strategic-merge-patch\+json\) → 200/,
+      /remediator: incident #2 resolved/,
+      /approvals 1/,
       /stopped: nothing left running/,
       /done in \d+ s/,
     ]),

@@ -35,6 +35,7 @@ import type { Action } from '../action';
 import type { AttemptRecords } from '../coordination/attempts';
 import type { TargetLocks } from '../coordination/locks';
 import type { EscalationReason, Escalator } from '../escalation';
+import { Approvals, type AnsweredApproval, type ApprovalAnswer } from './approvals';
 import { AuditTrail } from './audit-trail';
 import { judgesPolicy } from './circuit';
 import { CircuitStore } from './circuits';
@@ -110,6 +111,7 @@ export class Executor {
   private readonly recovery: Recovery;
   private readonly queue: PlanQueue;
   private readonly planSilences: PlanSilences;
+  private readonly approvals: Approvals;
 
   constructor(private readonly deps: ExecutorDeps) {
     const { kube, locks, attempts } = deps;
@@ -150,6 +152,13 @@ export class Executor {
         await this.planSilences.lift(plan, incident, how);
       },
       signal: this.stopping.signal,
+    });
+    this.approvals = new Approvals({
+      ...deps,
+      audit: this.audit,
+      runStep: (planId, index) => this.runStep(planId, index),
+      escalate: (plan, incident, reason, detail) =>
+        this.giveUp(plan, incident, reason, detail, false),
     });
     this.queue = new PlanQueue({
       plans: deps.plans,
@@ -196,10 +205,34 @@ export class Executor {
     this.queue.offer(planId);
   }
 
-  /** Called with every incident change: verdicts for steps under verification, resolution notices. */
+  /**
+   * A human approves a plan awaiting approval: journaled, then its step runs behind every safety
+   * gate. Throws `ApprovalConflictError` when the plan is not awaiting approval.
+   */
+  approve(planId: number, answer: ApprovalAnswer): Promise<AnsweredApproval> {
+    return this.approvals.approve(planId, answer);
+  }
+
+  /** A human denies a plan awaiting approval: journaled, nothing written, the incident escalates. */
+  deny(planId: number, answer: ApprovalAnswer): Promise<AnsweredApproval> {
+    return this.approvals.deny(planId, answer);
+  }
+
+  /** Plans waiting for a human's approval, oldest first. */
+  pendingApprovals(): StoredPlan[] {
+    return this.approvals.pending();
+  }
+
+  /**
+   * Called with every incident change: verdicts for steps under verification, approval requests
+   * whose alerts resolved, resolution notices.
+   */
   onIncidentChange(change: IncidentChange): void {
     const { incident, previous } = change;
-    if (change.newlyResolved.length > 0) this.verification.alertsResolved(incident);
+    if (change.newlyResolved.length > 0) {
+      this.verification.alertsResolved(incident);
+      this.slots.spawn(() => this.approvals.withdrawResolved(incident));
+    }
     if (
       incident.status === 'resolved' &&
       previous !== undefined &&
@@ -214,6 +247,7 @@ export class Executor {
    * runs plans that were journaled but never started or stopped between two steps.
    */
   async recover(): Promise<void> {
+    this.approvals.recover();
     await Promise.all([this.planSilences.sweep(), this.recovery.recover()]);
   }
 
@@ -235,6 +269,7 @@ export class Executor {
     this.retries.clear();
     this.stopping.abort();
     this.verification.close();
+    this.approvals.close();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -285,7 +320,12 @@ export class Executor {
       if ('outcome' in found) result = found;
       else {
         running = found;
-        result = await this.runner.run(running);
+        const ran = await this.runner.run(running, this.approvals.needsApproval(running));
+        if ('approval' in ran) {
+          if (!this.closed) await this.approvals.request(running, ran.approval);
+          return;
+        }
+        result = ran;
       }
     } catch (err) {
       // The target, a gate or the lock could not be read (the API failed after its retries).

@@ -13,7 +13,14 @@ import type { CircuitStore } from './circuits';
 import type { GateChecks } from './gate-checks';
 import type { PlanSilences } from './silences';
 import { cooldownOrBudget, type Skip } from './gates';
-import { describeTarget, failure, namedTarget, type RunningStep, type StepResult } from './step';
+import {
+  describeParams,
+  describeTarget,
+  failure,
+  namedTarget,
+  type RunningStep,
+  type StepResult,
+} from './step';
 import type { StepJournal } from './step-journal';
 
 export interface StepRunnerDeps {
@@ -27,11 +34,20 @@ export interface StepRunnerDeps {
   attempts?: AttemptRecords | undefined;
 }
 
+/** What a step that needs approval would do: the change a human is asked about. */
+export interface ApprovalPreview {
+  readonly approval: string;
+}
+
 export class StepRunner {
   constructor(private readonly deps: StepRunnerDeps) {}
 
-  /** Gates, lock, plan, intent, apply: everything one step does before its result is journaled. */
-  async run(step: RunningStep): Promise<StepResult> {
+  /**
+   * Gates, lock, plan, intent, apply: everything one step does before its result is journaled.
+   * With `askApproval`, it stops once the gates passed and the action planned, before anything
+   * is recorded or written, and returns the change a human is asked to approve.
+   */
+  async run(step: RunningStep, askApproval = false): Promise<StepResult | ApprovalPreview> {
     const { deps } = this;
     const { plan, incident, index, action, ctx } = step;
     const local = await deps.gates.local(plan, incident, ctx);
@@ -39,6 +55,11 @@ export class StepRunner {
     // Without credentials nothing is read: the step can only say what it was asked to do. An
     // action that needs no cluster (a notification) runs on.
     if (deps.kube === undefined && action.targetKinds.length > 0) {
+      if (askApproval) {
+        return {
+          approval: `${action.name}${describeParams(ctx.params)}${describeTarget(plan)} (no Kubernetes credentials: the exact change is read when it runs)`,
+        };
+      }
       return {
         outcome: {
           status: 'dry_run',
@@ -88,6 +109,10 @@ export class StepRunner {
           decision,
         };
       }
+      // A human decides first: the attempt is not recorded (no cooldown starts), the lock and
+      // the blast radius's admission are released below, and all are taken again on approval.
+      if (askApproval)
+        return { approval: `${action.name}${describeTarget(plan)}: ${decision.summary}` };
       // Shutting down: nothing is written from here on (an attempt recorded now would hold the
       // next start's retry in cooldown); the plan stays where it was, for the next start.
       ctx.signal?.throwIfAborted();
@@ -140,14 +165,6 @@ export class StepRunner {
       await release?.();
     }
   }
-}
-
-/** ` {by: 2, max: 10, min: 1}`: the params a step was given, cut to a line; nothing without any. */
-function describeParams(params: Readonly<Record<string, unknown>>): string {
-  const entries = Object.entries(params).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
-  if (entries.length === 0) return '';
-  const text = entries.join(', ');
-  return ` {${text.length > 160 ? `${text.slice(0, 160)}…` : text}}`;
 }
 
 /** What the plan's lock and attempt record are about: its target, or its incident's group. */

@@ -111,3 +111,11 @@ const NO_CLUSTER: KubePort = new Proxy({} as KubePort, {
   get: () => () =>
     Promise.reject(new KubeError('unavailable', 'no Kubernetes credentials', { status: 0 })),
 });
+
+/** ` {by: 2, max: 10, min: 1}`: the params a step was given, cut to a line; nothing without any. */
+export function describeParams(params: Readonly<Record<string, unknown>>): string {
+  const entries = Object.entries(params).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+  if (entries.length === 0) return '';
+  const text = entries.join(', ');
+  return ` {${text.length > 160 ? `${text.slice(0, 160)}…` : text}}`;
+}

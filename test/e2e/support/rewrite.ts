@@ -56,6 +56,13 @@ export interface PolicyRewrite {
   timeScale?: number;
   /** Last changes to the parsed document (e.g. a `safety:` section), after the rewrite. */
   transform?: (doc: PolicyDocument) => void;
+  /**
+   * Keep the shipped policies' `approval:` (Sev1 rollbacks and model restores wait for a human).
+   * Off by default: the files that test what the policies do on their own (an outage, a model
+   * rollback, a crash) would otherwise each have to play the Incident Commander;
+   * approval.e2e.test.ts keeps them, with their timeouts scaled like every other duration.
+   */
+  approvals?: boolean;
 }
 
 /** The policies file as far as the rewrite touches it; everything else passes through. */
@@ -109,6 +116,12 @@ export function rewritePolicies(text: string, options: PolicyRewrite): string {
   for (const policy of doc.policies ?? []) {
     policy.cooldown = shorten(policy.cooldown ?? defaults.cooldown);
     policy.budget = { ...policy.budget, per: shorten(policy.budget?.per ?? defaults.budgetPer) };
+    const approval = policy.approval as { timeout?: string } | undefined;
+    if (approval !== undefined && options.approvals !== true) delete policy.approval;
+    else if (approval !== undefined)
+      approval.timeout = shorten(
+        approval.timeout ?? policySchema.properties.approval.properties.timeout.default,
+      );
     for (const step of policy.steps) {
       step.verify = shorten(step.verify ?? defaults.verify);
       const within = step.params?.onlyIfChangedWithin;

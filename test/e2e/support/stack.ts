@@ -55,7 +55,9 @@ export interface StackOptions {
    * sinks on the local receiver, then `transform`ed; or `text`, used as is (`RECEIVER` in it is
    * replaced by the receiver's base URL).
    */
-  policies?: { timeScale?: number; transform?: (doc: PolicyDocument) => void } | { text: string };
+  policies?:
+    | { timeScale?: number; transform?: (doc: PolicyDocument) => void; approvals?: boolean }
+    | { text: string };
   /**
    * Alertmanager's group_wait, group_interval, repeat_interval (default 1s, 2s, 10s), and the
    * route's group_by (default `[alertname, namespace, deployment]`).
@@ -83,7 +85,7 @@ export interface StackOptions {
 /** A notification a sink received. */
 export interface Notice {
   sink: string;
-  template: 'status-update' | 'resolution-notice';
+  template: 'status-update' | 'resolution-notice' | 'approval';
   /** The message text (Slack `text`, or the webhook body's `text`). */
   text: string;
   body: any;
@@ -146,7 +148,9 @@ function parseNotice(url: string, raw: string): Notice | undefined {
   const template =
     body?.template === 'resolution-notice' || title === 'Incident Resolution'
       ? 'resolution-notice'
-      : 'status-update';
+      : body?.template === 'approval' || /^\[Sev\d\] (Approv|Denied)/.test(String(title))
+        ? 'approval'
+        : 'status-update';
   return { sink: m[1], template, text: String(body?.text ?? raw), body };
 }
 
