@@ -229,6 +229,9 @@ export async function serve(
     silences: new SilenceRecords(journal.db),
     alertmanager: config.alertmanager,
     prometheus: config.prometheus,
+    confirmResolved: async (payload) => {
+      await projector.accept(payload, JSON.stringify(payload), 'alertmanager-api');
+    },
     actions: indexActions(ACTIONS),
     policies: () => policies.policies,
     ...(kube === undefined

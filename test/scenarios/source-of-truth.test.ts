@@ -99,6 +99,15 @@ describe('verification by Alertmanager', () => {
       ]);
       expect(view.plans[0]?.status).toBe('effective');
       expect(restarted(s)).toEqual([]);
+      // No resolved notification will ever come (a silence mutes it, or send_resolved is off):
+      // Alertmanager's word resolves the alert and the incident, through the notification log.
+      const closed = await incidentWhen(
+        server,
+        id,
+        (v) => v.status === 'resolved',
+        'the incident resolved on Alertmanager`s word',
+      );
+      expect(closed.alerts.map((a) => a.status)).toEqual(['resolved']);
       // The query is bounded by the alert's identifying labels, with the credentials.
       const asked = am.requests.filter((r) => r.url.startsWith('/api/v2/alerts'));
       expect(asked.length).toBeGreaterThan(0);

@@ -16,6 +16,7 @@
  * (after a restart), step-slots.ts (how many run at once) and plan-queue.ts (when new plans
  * start).
  */
+import type { WebhookPayload } from '../../alertmanager/payload';
 import type { Clock } from '../../clock';
 import { describeError } from '../../errors';
 import type { Incident, IncidentChange } from '../../incidents/incident';
@@ -71,6 +72,8 @@ export interface ExecutorDeps {
   alertmanager?: SourceConnection | undefined;
   /** Asked the queries of steps verified by PromQL. */
   prometheus?: SourceConnection | undefined;
+  /** Where alerts Alertmanager no longer holds are reported resolved (see VerificationDeps). */
+  confirmResolved?: (payload: WebhookPayload) => Promise<void>;
   /** Absent without Kubernetes credentials: steps are then recorded as dry runs, nothing read. */
   kube?: KubePort;
   /** Present with `kube`: the per-target locks and the attempt records, shared with other replicas. */

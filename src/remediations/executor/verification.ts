@@ -23,7 +23,9 @@
  */
 import type { Clock } from '../../clock';
 import { describeError } from '../../errors';
-import type { Incident } from '../../incidents/incident';
+import { formatGoTime } from '../../alertmanager/build';
+import type { WebhookPayload } from '../../alertmanager/payload';
+import type { AlertState, Incident } from '../../incidents/incident';
 import type { IncidentStore } from '../../journal/incident-store';
 import type { PlanRecords, StoredPlan } from '../../journal/plan-records';
 import type { RemediationRecords, StoredRemediation } from '../../journal/remediation-records';
@@ -53,6 +55,13 @@ export interface VerificationDeps {
   planEnded: (plan: StoredPlan, incident: Incident, how: string) => Promise<void>;
   /** Asked which of a plan's alerts are still active, when given. */
   alertmanager?: SourceConnection | undefined;
+  /**
+   * Told, as a resolved notification, about alerts Alertmanager no longer holds while the
+   * incident still has them firing: no resolved notification may ever come for them (a silence
+   * mutes it, `send_resolved: false`, or it went to another replica), and the incident must not
+   * stay open on the tool's own inbox. serve appends it to the notification log like any other.
+   */
+  confirmResolved?: (payload: WebhookPayload) => Promise<void>;
   /** Asked the queries of steps verified by PromQL. */
   prometheus?: SourceConnection | undefined;
   /** Aborted at shutdown: questions in flight are given up. */
@@ -314,10 +323,50 @@ export class Verification {
       deps.metrics.verifications.inc({ policy: plan.policy, action: step.action, result: verdict });
       await deps.circuits.recordRun(plan.policy, verdict === 'effective' ? 'success' : 'failure');
     }
+    if (judged.passed && judged.source === 'alertmanager') {
+      const gone = alertsOf(plan, incident).filter((a) => a.status === 'firing');
+      if (gone.length > 0 && deps.confirmResolved !== undefined) {
+        await deps.confirmResolved(resolvedNotification(incident, gone, now)).catch(() => {
+          // Refused (the journal or its backlog): the next notification or verdict tells it again.
+        });
+      }
+    }
     if (judged.passed) {
       await deps.planEnded(plan, deps.store.get(plan.incidentId) ?? incident, verdict ?? 'done');
     } else await deps.runStep(plan.id, step.step + 1);
   }
+}
+
+/**
+ * The resolved notification Alertmanager would have sent for `alerts` of the incident's group,
+ * ending at `at`: folded like any other, it resolves them (and the incident, once it has no alert
+ * firing) through the same decisions.
+ */
+export function resolvedNotification(
+  incident: Incident,
+  alerts: readonly AlertState[],
+  at: number,
+): WebhookPayload {
+  return {
+    version: '4',
+    groupKey: incident.groupKey,
+    truncatedAlerts: 0,
+    status: 'resolved',
+    receiver: incident.receiver,
+    groupLabels: incident.groupLabels,
+    commonLabels: incident.groupLabels,
+    commonAnnotations: {},
+    externalURL: incident.externalURL ?? '',
+    alerts: alerts.map((a) => ({
+      status: 'resolved',
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: a.startsAt,
+      endsAt: formatGoTime(at),
+      generatorURL: a.generatorURL,
+      fingerprint: a.fingerprint,
+    })),
+  };
 }
 
 function stop(window: Window): void {
