@@ -1,8 +1,14 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors';
+import { dns1123LabelProblem } from './kube/names';
 import { parseDuration } from './labels/durations';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import type { WebhookCredentials } from './receivers/auth';
+import {
+  ARGOCD_TRACKING_METHODS,
+  DEFAULT_GITOPS_SETTINGS,
+  type GitOpsSettings,
+} from './remediations/gitops';
 import type { SourceConnection } from './sources/http';
 
 /**
@@ -146,6 +152,33 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       "This replica's name in Leases, Job names and Events. Default: the host name (the pod name in a cluster).",
   },
   {
+    name: 'argocdNamespace',
+    flag: 'argocd-namespace',
+    env: 'REMEDIATOR_ARGOCD_NAMESPACE',
+    type: 'string',
+    default: 'argocd',
+    description:
+      "Argo CD's control-plane namespace, where the Application named by a workload's tracking id or label lives (an app elsewhere is written `<namespace>_<app>` and found there). deploy/k8s grants `get`/`patch` on Applications cluster-wide (the ClusterRole `remediator-gitops`).",
+  },
+  {
+    name: 'argocdTrackingMethod',
+    flag: 'argocd-tracking-method',
+    env: 'REMEDIATOR_ARGOCD_TRACKING_METHOD',
+    type: 'string',
+    default: 'annotation',
+    description:
+      "How Argo CD marks what it manages, as its `application.resourceTrackingMethod` in `argocd-cm`: `annotation` (Argo CD 3's default) or `annotation+label` (the annotation `argocd.argoproj.io/tracking-id`), or `label` (the instance label, see `--argocd-instance-label`). A label names a candidate only: the Application is read, and one that does not exist manages nothing.",
+  },
+  {
+    name: 'argocdInstanceLabel',
+    flag: 'argocd-instance-label',
+    env: 'REMEDIATOR_ARGOCD_INSTANCE_LABEL',
+    type: 'string',
+    default: 'app.kubernetes.io/instance',
+    description:
+      'The label Argo CD tracks by with `--argocd-tracking-method label` (its `application.instanceLabelKey`).',
+  },
+  {
     name: 'alertmanagerUrl',
     flag: 'alertmanager-url',
     env: 'REMEDIATOR_ALERTMANAGER_URL',
@@ -263,6 +296,8 @@ export interface ServeConfig {
   readonly alertmanager?: SourceConnection;
   /** Prometheus' API, asked the queries of steps verified by PromQL. */
   readonly prometheus?: SourceConnection;
+  /** How Argo CD and Flux mark what they manage (`gitops:` in policies). */
+  readonly gitops: GitOpsSettings;
 }
 
 export interface ConfigInputs {
@@ -487,7 +522,18 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     credentialSources: sources,
     ...(alertmanager === undefined ? {} : { alertmanager }),
     ...(prometheus === undefined ? {} : { prometheus }),
+    gitops: {
+      argocdNamespace: text('argocdNamespace') ?? DEFAULT_GITOPS_SETTINGS.argocdNamespace,
+      argocdTracking: oneOf('argocdTrackingMethod', ARGOCD_TRACKING_METHODS),
+      argocdInstanceLabel:
+        text('argocdInstanceLabel') ?? DEFAULT_GITOPS_SETTINGS.argocdInstanceLabel,
+    },
   };
+  const argocdNamespaceProblem = dns1123LabelProblem(config.gitops.argocdNamespace);
+  if (argocdNamespaceProblem !== undefined)
+    problems.push(
+      `argocd namespace ${JSON.stringify(config.gitops.argocdNamespace)} ${argocdNamespaceProblem}`,
+    );
   if (problems.length > 0)
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;

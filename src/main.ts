@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { checkCommand } from './cli/check';
+import { gitopsCommand } from './cli/gitops';
 import { processIo } from './cli/command';
 import { planCommand } from './cli/plan';
 import { replayCommand } from './cli/replay';
@@ -24,6 +25,7 @@ Usage:
   remediator plan --policies FILE PAYLOAD.json...   show what would be planned for webhook payloads
   remediator report ID [--data-dir DIR]             print an incident's post-incident report
   remediator replay --policies FILE [--since 7d]    replay logged history through other policies, compare the plans
+  remediator gitops resume KIND NAMESPACE/NAME      lift a GitOps suspension remediator made, once Git is fixed
   remediator --version
   remediator <command> --help
 
@@ -62,6 +64,7 @@ export async function main(
   if (command === 'plan') return planCommand(rest, processIo);
   if (command === 'test') return testCommand(rest, processIo);
   if (command === 'report') return reportCommand(rest, env, processIo);
+  if (command === 'gitops') return gitopsCommand(rest, env, processIo);
   if (command === 'replay') {
     return replayCommand(rest, processIo, {
       env,

@@ -35,6 +35,8 @@ export const ESCALATION_REASONS = [
   'blast_radius',
   'interrupted',
   'too_many_plans',
+  'gitops_managed',
+  'gitops_suspended',
   'unresolved',
 ] as const;
 export const NOTIFICATION_RESULTS = [

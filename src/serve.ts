@@ -246,6 +246,7 @@ export async function serve(
     dryRun,
     dryRunNotify: config.dryRunNotify,
     parallelSteps: config.parallelSteps,
+    gitops: config.gitops,
     onPauseChange: (paused) => {
       events.pauseChanged(paused);
     },

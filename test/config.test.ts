@@ -31,7 +31,29 @@ describe('remediator serve configuration', () => {
       shutdownTimeoutMs: 10_000,
       credentials: {},
       credentialSources: [],
+      gitops: {
+        argocdNamespace: 'argocd',
+        argocdTracking: 'annotation',
+        argocdInstanceLabel: 'app.kubernetes.io/instance',
+      },
     });
+  });
+
+  it('reads the Argo CD settings, and refuses a tracking method Argo CD does not have or a bad namespace', () => {
+    expect(
+      parse(['--argocd-namespace', 'gitops', '--argocd-tracking-method', 'label'], {
+        REMEDIATOR_ARGOCD_INSTANCE_LABEL: 'argocd.argoproj.io/instance',
+      }).gitops,
+    ).toEqual({
+      argocdNamespace: 'gitops',
+      argocdTracking: 'label',
+      argocdInstanceLabel: 'argocd.argoproj.io/instance',
+    });
+    expect(() =>
+      parse(['--argocd-tracking-method', 'labels', '--argocd-namespace', 'Argo_CD']),
+    ).toThrow(
+      'invalid configuration:\n  --argocd-tracking-method: "labels" must be one of annotation, label, annotation+label\n  argocd namespace "Argo_CD" ',
+    );
   });
 
   it('takes every flag from its environment variable too, and lets the flag win', () => {

@@ -27,6 +27,7 @@ import { consoleRoutes, securityHeaders } from './console';
 import type { LiveEvents } from './events';
 import { route } from './http';
 import { policyRoutes, type PolicySource } from './policy-routes';
+import { gitopsRoutes } from './gitops-routes';
 import { actorOfRequest, sessionRoutes, writeGuard, type Sessions } from './sessions';
 import { statusRoute } from './status-route';
 import { describeSummaries } from './summaries';
@@ -231,6 +232,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   });
   sessionRoutes(app, deps);
   policyRoutes(app, deps);
+  gitopsRoutes(app, deps, requireAuth);
   statusRoute(app, { ...deps, policies: (): PolicySet => deps.policies.policies });
   consoleRoutes(app, deps.consoleDir);
 

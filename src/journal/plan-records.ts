@@ -8,7 +8,7 @@ import type {
   RenderedTarget,
   Trigger,
 } from '../policies/planner';
-import type { SilenceConfig } from '../policies/policy';
+import type { GitOpsMode, SilenceConfig } from '../policies/policy';
 import type { SqliteDatabase } from './journal';
 
 /**
@@ -57,6 +57,7 @@ interface Gates {
   cooldownMs: number;
   budget: { max: number; perMs: number };
   silence?: SilenceConfig;
+  gitops?: GitOpsMode;
 }
 
 /** The plans and plan_alerts tables. */
@@ -171,6 +172,7 @@ export class PlanRecords {
               cooldownMs: entry.cooldownMs,
               budget: entry.budget,
               ...(entry.silence === undefined ? {} : { silence: entry.silence }),
+              ...(entry.gitops === undefined ? {} : { gitops: entry.gitops }),
             } satisfies Gates),
         now,
         now,

@@ -51,6 +51,12 @@ export interface ActionSpec {
    */
   readonly remediates: boolean;
   /**
+   * True when the action writes to the target workload itself (its template, replicas or
+   * autoscaler), which a GitOps controller managing it would revert: the policy's `gitops:`
+   * then applies. Creating objects beside it (a Job, a NetworkPolicy) is not such a write.
+   */
+  readonly writesTarget?: boolean;
+  /**
    * True when the action changes nothing in any cluster (notify): in a dry run it still runs, its
    * message marked as a dry run, unless `--dry-run-notify=false`.
    */

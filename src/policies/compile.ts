@@ -327,6 +327,7 @@ function compilePolicy(
     dryRun: spec.dryRun,
     autoResolve: spec.autoResolve,
     ...(silence === undefined ? {} : { silence }),
+    gitops: spec.gitops,
   };
 }
 

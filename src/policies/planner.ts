@@ -11,7 +11,13 @@ import type { OwnerSourceKind, TargetKind } from './action-spec';
 import { objectNameProblem, quoteName } from '../kube/names';
 import { matchesLabels } from '../labels/matchers';
 import { evaluateNumericCondition, type Bounds } from '../labels/numeric';
-import type { CompiledParam, CompiledPolicy, CompiledTarget, SilenceConfig } from './policy';
+import type {
+  CompiledParam,
+  CompiledPolicy,
+  CompiledTarget,
+  GitOpsMode,
+  SilenceConfig,
+} from './policy';
 import type { Template, TemplateContext } from './template';
 
 /** What made an alert instance a candidate: it started firing, or it resolved. */
@@ -110,6 +116,8 @@ export interface PlanEntry {
   readonly autoResolve: boolean;
   /** Set when the policy silences its alerts in Alertmanager while it works. */
   readonly silence?: SilenceConfig;
+  /** What a write to a GitOps-managed target does; plans journaled before it existed: `skip`. */
+  readonly gitops?: GitOpsMode;
   /** The policy's cooldown and attempt budget, carried so a plan runs as it was made. */
   readonly cooldownMs: number;
   readonly budget: { readonly max: number; readonly perMs: number };
@@ -270,6 +278,7 @@ export function planChange(input: PlanInput): Plan {
         dryRun: policy.dryRun || input.dryRun === true,
         autoResolve: policy.autoResolve,
         ...(policy.silence === undefined ? {} : { silence: policy.silence }),
+        gitops: policy.gitops,
         cooldownMs: policy.cooldownMs,
         budget: policy.budget,
         reason: `${alertname} ${trigger}, matched ${policy.match.map((m) => m.toString()).join(', ')}${value === undefined ? '' : ` and ${value.reason}`}; incident ${formatSeverity(incident.severity)} (acts on ${formatSeverity(policy.minSeverity)} or worse)${stops}`,

@@ -8,7 +8,9 @@ import type { Severity, SeverityConfig } from '../incidents/severity';
 import type { OwnerSourceKind, TargetKind } from './action-spec';
 import type { Matcher } from '../labels/matchers';
 import type { Bounds, NumericCondition } from '../labels/numeric';
-import type { SinkSpec } from './schema';
+import type { GitOpsMode, SinkSpec } from './schema';
+
+export type { GitOpsMode } from './schema';
 import type { Template } from './template';
 
 /** A params value with every string compiled to a template. */
@@ -77,6 +79,7 @@ export interface CompiledPolicy {
   readonly dryRun: boolean;
   readonly autoResolve: boolean;
   readonly silence?: SilenceConfig;
+  readonly gitops: GitOpsMode;
 }
 
 export interface SafetyConfig {

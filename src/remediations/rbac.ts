@@ -31,6 +31,24 @@ export const OWN_NAMESPACE_RULES: readonly RbacRule[] = [
 ];
 
 /**
+ * For `gitops:`, in the namespaces the GitOps objects live in (not the workload's): Flux's
+ * Kustomizations and HelmReleases where its labels say (often `flux-system`), Argo CD's
+ * Applications in `--argocd-namespace` (or, for apps in any namespace, the one the tracking id
+ * names). They are read (to confirm an owner), patched (to suspend it, and back at `gitops
+ * resume`), and given an Event. deploy/k8s/gitops-namespaces.yaml binds it per namespace.
+ */
+export const GITOPS_CLUSTER_RULES: readonly RbacRule[] = [
+  { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['get', 'patch'] },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+  { apiGroups: ['helm.toolkit.fluxcd.io'], resources: ['helmreleases'], verbs: ['get', 'patch'] },
+  {
+    apiGroups: ['kustomize.toolkit.fluxcd.io'],
+    resources: ['kustomizations'],
+    verbs: ['get', 'patch'],
+  },
+];
+
+/**
  * The union of what every registered action declares and what the executor needs, merged per
  * (API group, resource) with verbs sorted: exactly what deploy/k8s grants in target namespaces.
  */

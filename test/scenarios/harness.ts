@@ -306,6 +306,7 @@ export function seedDeployment(
     replicas?: number;
     versions?: readonly string[];
     annotations?: Record<string, string>;
+    labels?: Record<string, string>;
   } = {},
 ): KubeObject {
   const versions = options.versions ?? ['v1'];
@@ -316,7 +317,7 @@ export function seedDeployment(
     metadata: {
       name,
       namespace,
-      labels: { app: name },
+      labels: { app: name, ...options.labels },
       annotations: { [REVISION]: String(versions.length), ...options.annotations },
     },
     spec: {

@@ -23,6 +23,7 @@ const restoreModelSpec = {
     'Sets the model version a serving Deployment uses back to the last known-good one. The version lives either in a container environment variable (`env`, in `container`, or without `container` in the one container that sets `env`; changed by a strategic merge patch on that container only) or in a ConfigMap key (`configMap`, `key`; merge-patched, then the Deployment is restarted so the pods read it). The known-good version is `version` if given, else the value in the previous ReplicaSet revision, else the last value remediator recorded on the Deployment before one of its own changes.',
   targetKinds: ['Deployment'],
   remediates: true,
+  writesTarget: true,
   params: {
     type: 'object',
     additionalProperties: false,

@@ -12,6 +12,7 @@ const scaleSpec = {
     "Scales a Deployment to `to` replicas, by `by` more, or by a `factor`, always within `min` and `max`, on the scale subresource. When a HorizontalPodAutoscaler targets the Deployment, the HPA would undo a manual scale, so its `minReplicas` is raised instead (and `maxReplicas` if needed), and the old values are recorded. With `of: hpaMaxReplicas` it raises the ceiling of the HPA that targets the Deployment instead (for an HPA running at its maximum, kubernetes-mixin's `KubeHpaMaxedOut`): `to`, `by` or `factor` apply to the HPA's `maxReplicas`, never above `max` and never lowering it, and the HPA keeps deciding the replicas within its bounds.",
   targetKinds: ['Deployment'],
   remediates: true,
+  writesTarget: true,
   params: {
     type: 'object',
     additionalProperties: false,

@@ -11,6 +11,7 @@ import type { KubePort } from '../../kube/port';
 import type { Notifier } from '../../notify/notifier';
 import { isNamedTarget, targetText, type RenderedTarget } from '../../policies/planner';
 import type { Action, ActionContext, ActionDecision } from '../action';
+import type { SuspensionResult } from '../gitops-suspension';
 import type { Skip } from './gates';
 
 /** One step of a plan as it runs: the plan and incident as read at its start, its action and context. */
@@ -33,6 +34,8 @@ export interface StepResult {
   outcome: StepOutcome;
   decision?: ActionDecision;
   intentId?: number;
+  /** The GitOps owners the step suspended (or, in a dry run, would have) before its write. */
+  suspensions?: readonly SuspensionResult[];
 }
 
 export function failure(err: unknown, what: string): Extract<StepOutcome, { status: 'failed' }> {
