@@ -45,6 +45,14 @@ export const KEDA_SCALED_OBJECT = {
   kind: 'ScaledObject',
 } as const satisfies CustomResource;
 
+/** KServe's InferenceService (`serving.kserve.io/v1beta1`): a model server, Serverless or raw. */
+export const KSERVE_INFERENCE_SERVICE = {
+  group: 'serving.kserve.io',
+  version: 'v1beta1',
+  plural: 'inferenceservices',
+  kind: 'InferenceService',
+} as const satisfies CustomResource;
+
 /** `group/version`, as objects of the resource name their `apiVersion`. */
 export function apiVersionOf(resource: CustomResource): string {
   return `${resource.group}/${resource.version}`;
@@ -61,6 +69,7 @@ export interface CustomObject {
     name?: string;
     namespace?: string;
     uid?: string;
+    generation?: number;
     resourceVersion?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;

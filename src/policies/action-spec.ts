@@ -7,7 +7,14 @@
  */
 
 /** Kinds a policy's `target` can name. */
-export const TARGET_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Pod'] as const;
+export const TARGET_KINDS = [
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'Pod',
+  // KServe's (serving.kserve.io/v1beta1), for restore-model.
+  'InferenceService',
+] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /**

@@ -16,6 +16,7 @@ export const EXECUTOR_TARGET_RULES: readonly RbacRule[] = [
   },
   { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list'] },
+  { apiGroups: ['serving.kserve.io'], resources: ['inferenceservices'], verbs: ['get'] },
 ];
 
 /**

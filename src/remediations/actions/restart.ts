@@ -128,7 +128,7 @@ function wontRoll(kind: Workload, object: WorkloadObject, where: string): string
 
 async function plan(ctx: ActionContext): Promise<ActionDecision> {
   const target = ctx.target;
-  if (target === undefined || target.kind === 'Pod')
+  if (target === undefined || target.kind === 'Pod' || target.kind === 'InferenceService')
     return { kind: 'skip', reason: 'restart needs a Deployment, StatefulSet or DaemonSet target' };
   const { kind, namespace, name } = target;
   const object = await readWorkload(ctx.kube, kind, namespace, name);

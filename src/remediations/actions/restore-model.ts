@@ -14,14 +14,22 @@ import {
   snapshotOf,
   type HistoryEntry,
 } from './history';
+import {
+  describeInferenceService,
+  inferenceServiceDone,
+  planInferenceService,
+  PREDICTOR_FIELDS,
+  type InferenceServiceIntent,
+} from './kserve';
 import { currentRestartedAt, deploymentRef, PAUSED_RESTART_REASON, restartPatch } from './restart';
+import { KSERVE_INFERENCE_SERVICE } from '../../kube/custom-resources';
 
 /** Puts the serving Deployment back on its last known-good model version. */
 const restoreModelSpec = {
   name: 'restore-model',
   description:
-    'Sets the model version a serving Deployment uses back to the last known-good one. The version lives either in a container environment variable (`env`, in `container`, or without `container` in the one container that sets `env`; changed by a strategic merge patch on that container only) or in a ConfigMap key (`configMap`, `key`; merge-patched, then the Deployment is restarted so the pods read it). The known-good version is `version` if given, else the value in the previous ReplicaSet revision, else the last value remediator recorded on the Deployment before one of its own changes.',
-  targetKinds: ['Deployment'],
+    "Sets the model version a serving Deployment uses back to the last known-good one. The version lives either in a container environment variable (`env`, in `container`, or without `container` in the one container that sets `env`; changed by a strategic merge patch on that container only) or in a ConfigMap key (`configMap`, `key`; merge-patched, then the Deployment is restarted so the pods read it). The known-good version is `version` if given, else the value in the previous ReplicaSet revision, else the last value remediator recorded on the Deployment before one of its own changes. On a KServe InferenceService (`serving.kserve.io/v1beta1`): when a canary rollout is in progress (Serverless mode: `spec.predictor.canaryTrafficPercent` below 100 and a `previousRolledoutRevision` in `status.components.predictor`), all traffic goes back to the previous revision (`canaryTrafficPercent: 0`, the rollback of KServe's canary docs); otherwise, in Serverless or RawDeployment mode, the predictor's `predictorField` under `spec.predictor.model` goes back to `version`, else to the newest value remediator recorded (annotation `remediator.dev/model-history`) before one of its own changes. Both are merge patches.",
+  targetKinds: ['Deployment', 'InferenceService'],
   remediates: true,
   writesTarget: true,
   params: {
@@ -54,7 +62,12 @@ const restoreModelSpec = {
         type: 'string',
         minLength: 1,
         description:
-          'The known-good version, if you know it; a template may read it from the alert.',
+          'The known-good version, if you know it; a template may read it from the alert. On an InferenceService: the known-good value of `predictorField` (a `storageUri` such as `gs://models/heart/v41`).',
+      },
+      predictorField: {
+        enum: PREDICTOR_FIELDS,
+        description:
+          'On an InferenceService without a canary rollout in progress: which field of `spec.predictor.model` holds the model version (default `storageUri`).',
       },
     },
   },
@@ -68,6 +81,7 @@ const restoreModelSpec = {
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
     { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
+    { apiGroups: ['serving.kserve.io'], resources: ['inferenceservices'], verbs: ['get', 'patch'] },
   ],
   example: {
     action: 'restore-model',
@@ -83,6 +97,7 @@ export type RestoreModelParams = FromSchema<
 
 /** What `apply()` and `reconcile()` need; journaled before the write. */
 export type RestoreModelIntent =
+  | InferenceServiceIntent
   | {
       readonly mode: 'env';
       readonly namespace: string;
@@ -150,8 +165,24 @@ function fromHistory(
 
 async function plan(ctx: ActionContext): Promise<ActionDecision> {
   const target = ctx.target;
-  if (target?.kind !== 'Deployment') return skip('restore-model needs a Deployment target');
   const params = ctx.params as RestoreModelParams;
+  if (target?.kind === 'InferenceService') {
+    const isvc = await ctx.kube.readCustomObject(
+      KSERVE_INFERENCE_SERVICE,
+      target.namespace,
+      target.name,
+    );
+    return planInferenceService({
+      isvc,
+      namespace: target.namespace,
+      name: target.name,
+      field: params.predictorField ?? 'storageUri',
+      ...(params.version === undefined ? {} : { version: params.version }),
+      now: ctx.now,
+    });
+  }
+  if (target?.kind !== 'Deployment')
+    return skip('restore-model needs a Deployment or InferenceService target');
   const env = params.env ?? restoreModelSpec.params.properties.env.default;
   const deployment = await ctx.kube.readDeployment(target.namespace, target.name);
   if (params.configMap !== undefined) {
@@ -349,6 +380,30 @@ async function apply(
 ): Promise<ActionResult> {
   const intent = raw as unknown as RestoreModelIntent;
   const options = { dryRun: ctx.dryRun };
+  if (intent.mode === 'canary' || intent.mode === 'predictor') {
+    await ctx.kube.patchCustomObject(
+      KSERVE_INFERENCE_SERVICE,
+      intent.namespace,
+      intent.name,
+      intent.patch,
+      options,
+    );
+    return {
+      summary: `${ctx.dryRun ? 'would restore' : 'restored'} ${describeInferenceService(intent)}`,
+      data:
+        intent.mode === 'canary'
+          ? {
+              canaryTrafficPercent: { from: intent.from, to: 0 },
+              revision: intent.previousRevision,
+            }
+          : {
+              field: intent.field,
+              from: intent.from ?? null,
+              to: intent.to,
+              source: intent.source,
+            },
+    };
+  }
   const data = { from: intent.from ?? null, to: intent.to, source: intent.source };
   if (intent.mode === 'env') {
     await ctx.kube.patchDeployment(
@@ -384,6 +439,14 @@ async function reconcile(
 ): Promise<'done' | 'not_done' | 'unknown'> {
   const intent = raw as unknown as RestoreModelIntent;
   try {
+    if (intent.mode === 'canary' || intent.mode === 'predictor') {
+      const isvc = await ctx.kube.readCustomObject(
+        KSERVE_INFERENCE_SERVICE,
+        intent.namespace,
+        intent.name,
+      );
+      return inferenceServiceDone(isvc, intent) ? 'done' : 'not_done';
+    }
     const deployment = await ctx.kube.readDeployment(intent.namespace, intent.name);
     if (intent.mode === 'env') {
       const container = deployment.spec?.template.spec?.containers.find(

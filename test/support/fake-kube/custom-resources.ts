@@ -293,11 +293,59 @@ export const scaledObjects = customResource({
   ),
 });
 
+/** KServe's InferenceService, `serving.kserve.io/v1beta1`. */
+export const inferenceServices = customResource({
+  group: 'serving.kserve.io',
+  version: 'v1beta1',
+  plural: 'inferenceservices',
+  singular: 'inferenceservice',
+  kind: 'InferenceService',
+  shortNames: ['isvc'],
+  spec: obj(
+    {
+      ...known('explainer', 'transformer'),
+      predictor: obj({
+        ...known(
+          'affinity',
+          'annotations',
+          'batcher',
+          'containers',
+          'labels',
+          'logger',
+          'maxReplicas',
+          'minReplicas',
+          'nodeSelector',
+          'resources',
+          'scaleMetric',
+          'scaleTarget',
+          'serviceAccountName',
+          'sklearn',
+          'tensorflow',
+          'timeout',
+          'tolerations',
+          'volumes',
+          'xgboost',
+        ),
+        canaryTrafficPercent: INT,
+        model: obj({
+          ...known('args', 'env', 'image', 'name', 'ports', 'protocolVersion', 'resources'),
+          modelFormat: obj({ name: STRING, version: STRING }, ['name']),
+          runtime: STRING,
+          runtimeVersion: STRING,
+          storageUri: STRING,
+        }),
+      }),
+    },
+    ['predictor'],
+  ),
+});
+
 export const CUSTOM_RESOURCES: readonly ResourceDef[] = [
   kustomizations,
   helmReleases,
   applications,
   scaledObjects,
+  inferenceServices,
 ];
 
 /** The PATCH types a custom resource accepts: no strategic merge patch. */

@@ -82,3 +82,62 @@ export function scaledObject(
     },
   };
 }
+
+/**
+ * A KServe InferenceService serving a scikit-learn model from `storageUri`, as its status looks
+ * in Serverless mode: with `canary`, a rollout to revision 2 at that traffic percent, revision 1
+ * the previous rolled-out one (KServe's canary documentation shows these fields).
+ */
+export function inferenceService(
+  namespace: string,
+  name: string,
+  options: { storageUri?: string; canary?: number; annotations?: Record<string, string> } = {},
+): KubeObject {
+  const { canary } = options;
+  return {
+    apiVersion: 'serving.kserve.io/v1beta1',
+    kind: 'InferenceService',
+    metadata: {
+      name,
+      namespace,
+      ...(options.annotations === undefined ? {} : { annotations: options.annotations }),
+    },
+    spec: {
+      predictor: {
+        ...(canary === undefined ? {} : { canaryTrafficPercent: canary }),
+        model: {
+          modelFormat: { name: 'sklearn' },
+          storageUri: options.storageUri ?? 'gs://models/heart/v42',
+        },
+      },
+    },
+    status: {
+      components: {
+        predictor: {
+          latestCreatedRevision: `${name}-predictor-00002`,
+          latestReadyRevision: `${name}-predictor-00002`,
+          ...(canary === undefined
+            ? { latestRolledoutRevision: `${name}-predictor-00002` }
+            : {
+                latestRolledoutRevision: `${name}-predictor-00001`,
+                previousRolledoutRevision: `${name}-predictor-00001`,
+                traffic: [
+                  {
+                    latestRevision: true,
+                    percent: canary,
+                    revisionName: `${name}-predictor-00002`,
+                    tag: 'latest',
+                  },
+                  {
+                    latestRevision: false,
+                    percent: 100 - canary,
+                    revisionName: `${name}-predictor-00001`,
+                    tag: 'prev',
+                  },
+                ],
+              }),
+        },
+      },
+    },
+  };
+}
