@@ -232,6 +232,34 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: "File holding the basic-auth password for Prometheus' API.",
   },
   {
+    name: 'mlflowUrl',
+    flag: 'mlflow-url',
+    env: 'REMEDIATOR_MLFLOW_URL',
+    type: 'string',
+    description:
+      "MLflow tracking server's base URL (e.g. `http://mlflow.ml.svc:5000`), whose model registry `restore-model` steps with `mlflow:` use to point a registered model's alias (e.g. `champion`) back to the previous version; without it, policies with such steps are refused. Credentials from `REMEDIATOR_MLFLOW_TOKEN_FILE` or the basic-auth files, never in the URL.",
+  },
+  {
+    name: 'mlflowTokenFile',
+    env: 'REMEDIATOR_MLFLOW_TOKEN_FILE',
+    type: 'string',
+    description:
+      'File holding a bearer token for the MLflow server (e.g. Databricks, or an auth proxy).',
+  },
+  {
+    name: 'mlflowUsernameFile',
+    env: 'REMEDIATOR_MLFLOW_USERNAME_FILE',
+    type: 'string',
+    description:
+      "File holding the basic-auth user name for MLflow's API (`mlflow server --app-name basic-auth`).",
+  },
+  {
+    name: 'mlflowPasswordFile',
+    env: 'REMEDIATOR_MLFLOW_PASSWORD_FILE',
+    type: 'string',
+    description: "File holding the basic-auth password for MLflow's API.",
+  },
+  {
     name: 'webhookToken',
     env: 'REMEDIATOR_WEBHOOK_TOKEN',
     type: 'string',
@@ -296,6 +324,8 @@ export interface ServeConfig {
   readonly alertmanager?: SourceConnection;
   /** Prometheus' API, asked the queries of steps verified by PromQL. */
   readonly prometheus?: SourceConnection;
+  /** MLflow's model registry, for `restore-model` with `mlflow:`. */
+  readonly mlflow?: SourceConnection;
   /** How Argo CD and Flux mark what they manage (`gitops:` in policies). */
   readonly gitops: GitOpsSettings;
 }
@@ -437,7 +467,7 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
 
   /** A source's URL and its credentials, read from files only. */
   const source = (
-    name: 'alertmanager' | 'prometheus',
+    name: 'alertmanager' | 'prometheus' | 'mlflow',
     what: string,
   ): SourceConnection | undefined => {
     const given = raw(option(`${name}Url`));
@@ -497,6 +527,7 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
   };
   const alertmanager = source('alertmanager', 'Alertmanager');
   const prometheus = source('prometheus', 'Prometheus');
+  const mlflow = source('mlflow', 'MLflow');
 
   const config: ServeConfig = {
     port,
@@ -522,6 +553,7 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     credentialSources: sources,
     ...(alertmanager === undefined ? {} : { alertmanager }),
     ...(prometheus === undefined ? {} : { prometheus }),
+    ...(mlflow === undefined ? {} : { mlflow }),
     gitops: {
       argocdNamespace: text('argocdNamespace') ?? DEFAULT_GITOPS_SETTINGS.argocdNamespace,
       argocdTracking: oneOf('argocdTrackingMethod', ARGOCD_TRACKING_METHODS),

@@ -27,6 +27,7 @@ import { RemediationRecords } from './journal/remediation-records';
 import { SilenceRecords } from './journal/silence-records';
 import { pruneResolved, retentionCheckInterval } from './journal/retention';
 import { ClientNodeKube, loadKubeConfig } from './kube/adapter';
+import { MlflowRegistry } from './sources/mlflow';
 import { defaultNamespace, findKubeCredentials } from './kube/credentials';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
@@ -104,6 +105,7 @@ export async function serve(
   const policies = PolicyStore.open(config.policiesFile, ACTIONS, {
     prometheus: config.prometheus !== undefined,
     alertmanager: config.alertmanager !== undefined,
+    mlflow: config.mlflow !== undefined,
   });
   const credentials = findKubeCredentials(env, existsSync);
   const dryRun = config.dryRun || credentials.kind === 'none';
@@ -247,6 +249,7 @@ export async function serve(
     dryRunNotify: config.dryRunNotify,
     parallelSteps: config.parallelSteps,
     gitops: config.gitops,
+    modelRegistry: config.mlflow === undefined ? undefined : new MlflowRegistry(config.mlflow),
     onPauseChange: (paused) => {
       events.pauseChanged(paused);
     },

@@ -39,6 +39,19 @@ describe('remediator serve configuration', () => {
     });
   });
 
+  it('reads the MLflow URL and its token from a file, and never takes credentials in the URL', () => {
+    const config = parse(['--mlflow-url', 'http://mlflow.ml.svc:5000'], {
+      REMEDIATOR_MLFLOW_TOKEN_FILE: '/run/secrets/token',
+    });
+    expect(config.mlflow).toEqual({
+      url: 'http://mlflow.ml.svc:5000/',
+      authorization: 'Bearer s3cr3t',
+    });
+    expect(() => parse(['--mlflow-url', 'http://user:pw@mlflow:5000'])).toThrow(
+      'credentials do not go in the URL',
+    );
+  });
+
   it('reads the Argo CD settings, and refuses a tracking method Argo CD does not have or a bad namespace', () => {
     expect(
       parse(['--argocd-namespace', 'gitops', '--argocd-tracking-method', 'label'], {

@@ -74,6 +74,11 @@ export interface ActionSpec {
    * problems as `[param, message]`, param '' for the whole params object.
    */
   readonly checkParams?: (params: Readonly<Record<string, unknown>>) => [string, string][];
+  /**
+   * True when these params use a model registry (`restore-model` with `mlflow:`): a server
+   * started without `--mlflow-url` refuses the policy at load, not at the first alert.
+   */
+  readonly needsModelRegistry?: (params: Readonly<Record<string, unknown>>) => boolean;
   /** What the action needs in each target namespace; deploy/k8s RBAC is the union (a test compares). */
   readonly rbac: readonly RbacRule[];
   /** A step using this action, as an SRE would write it. */

@@ -54,6 +54,8 @@ const everywhere: SchemaValid = () => true;
 export interface ServerSources {
   readonly prometheus: boolean;
   readonly alertmanager: boolean;
+  /** Optional: a server without MLflow refuses `restore-model` steps with `mlflow:`. */
+  readonly mlflow?: boolean;
 }
 
 /** What the policies are checked against besides the language itself. */
@@ -282,6 +284,17 @@ function compilePolicy(
       for (const [param, message] of action.checkParams?.(params) ?? []) {
         fail(param === '' ? [...stepPath, 'params'] : [...stepPath, 'params', param], message);
       }
+    }
+    if (
+      action !== undefined &&
+      options.sources !== undefined &&
+      options.sources.mlflow !== true &&
+      action.needsModelRegistry?.(params) === true
+    ) {
+      fail(
+        [...stepPath, 'params', 'mlflow'],
+        'a model registry step needs MLflow: start remediator with --mlflow-url (REMEDIATOR_MLFLOW_URL)',
+      );
     }
     if (
       step.action === 'notify' &&

@@ -1,11 +1,8 @@
 import { scaledObject } from '../support/gitops/objects';
 import {
-  alert,
   events,
-  incidentWhen,
-  post,
+  fireAndAwaitFirstStep,
   seedDeployment,
-  steps,
   stored,
   waitFor,
   withScenario,
@@ -28,17 +25,12 @@ policies:
         verify: 5m
 `);
       const server = await s.start();
-      const id = await post(
-        server,
-        alert({ alertname: 'HighLatency', namespace: 'prod', deployment: 'web' }).firing(),
-      );
-      const view = await incidentWhen(
-        server,
-        id,
-        (v) => steps(v).some((r) => r.status !== 'intent'),
-        'the scale step',
-      );
-      expect(steps(view)[0]).toMatchObject({
+      const { step } = await fireAndAwaitFirstStep(server, {
+        alertname: 'HighLatency',
+        namespace: 'prod',
+        deployment: 'web',
+      });
+      expect(step).toMatchObject({
         action: 'scale',
         status: 'applied',
         summary: 'raised ScaledObject prod/web minReplicaCount 1 → 6',

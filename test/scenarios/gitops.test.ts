@@ -4,7 +4,7 @@ import { AUTH, type TestServer } from '../support/server';
 import { application, helmRelease, kustomization } from '../support/gitops/objects';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
-  alert,
+  fireAndAwaitFirstStep,
   deliveries,
   events,
   incidentWhen,
@@ -46,17 +46,13 @@ ${gitops === undefined ? '' : `    gitops: ${gitops}\n`}    steps:
 `;
 }
 
-/** Fires HighErrorRate on prod/web; resolves with the incident and its first step once it ended. */
-async function fire(server: TestServer) {
-  const instance = alert({ alertname: 'HighErrorRate', namespace: 'prod', deployment: 'web' });
-  const id = await post(server, instance.firing());
-  const view = await incidentWhen(
-    server,
-    id,
-    (v) => steps(v).some((r) => r.status !== 'intent'),
-    'the rollback step',
-  );
-  return { id, instance, view, step: steps(view)[0] };
+/** Fires HighErrorRate on prod/web; resolves once its first step ended. */
+function fire(server: TestServer) {
+  return fireAndAwaitFirstStep(server, {
+    alertname: 'HighErrorRate',
+    namespace: 'prod',
+    deployment: 'web',
+  });
 }
 
 function fluxManaged(s: Scenario) {

@@ -1,14 +1,5 @@
 import { inferenceService } from '../support/gitops/objects';
-import {
-  alert,
-  events,
-  incidentWhen,
-  post,
-  steps,
-  waitFor,
-  withScenario,
-  writesTo,
-} from './harness';
+import { events, fireAndAwaitFirstStep, waitFor, withScenario, writesTo } from './harness';
 
 describe('a model served by KServe', () => {
   it('in a canary rollout, is sent back to its previous revision', async () => {
@@ -24,21 +15,12 @@ policies:
         verify: 10m
 `);
       const server = await s.start();
-      const id = await post(
-        server,
-        alert({
-          alertname: 'ModelAccuracyDrop',
-          namespace: 'ml',
-          inferenceservice: 'heart',
-        }).firing(),
-      );
-      const view = await incidentWhen(
-        server,
-        id,
-        (v) => steps(v).some((r) => r.status !== 'intent'),
-        'the restore-model step',
-      );
-      expect(steps(view)[0]).toMatchObject({
+      const { step } = await fireAndAwaitFirstStep(server, {
+        alertname: 'ModelAccuracyDrop',
+        namespace: 'ml',
+        inferenceservice: 'heart',
+      });
+      expect(step).toMatchObject({
         action: 'restore-model',
         status: 'applied',
         summary:

@@ -64,6 +64,27 @@ const restoreModelSpec = {
         description:
           'The known-good version, if you know it; a template may read it from the alert. On an InferenceService: the known-good value of `predictorField` (a `storageUri` such as `gs://models/heart/v41`).',
       },
+      mlflow: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['model'],
+        description:
+          "The version lives in MLflow's model registry (`--mlflow-url`): the registered `model`'s `alias` is pointed back to the known-good version, `version` if given, else the newest version below the alias's current one whose status is READY (MLflow keeps no history of an alias; the step's result records the move), then, with `restart` (the default), the target Deployment is restarted so that its pods load the model by alias again.",
+        properties: {
+          model: { type: 'string', minLength: 1, description: 'The registered model name.' },
+          alias: {
+            type: 'string',
+            minLength: 1,
+            default: 'champion',
+            description: 'The alias the serving Deployment loads (`models:/<model>@<alias>`).',
+          },
+          restart: {
+            type: 'boolean',
+            default: true,
+            description: 'Restart the target Deployment after moving the alias.',
+          },
+        },
+      },
       predictorField: {
         enum: PREDICTOR_FIELDS,
         description:
@@ -75,8 +96,15 @@ const restoreModelSpec = {
     if (params.configMap !== undefined && params.container !== undefined) {
       return [['', 'set `container` or `configMap`, not both']];
     }
+    if (
+      params.mlflow !== undefined &&
+      (params.configMap !== undefined || params.container !== undefined)
+    ) {
+      return [['mlflow', 'set `mlflow`, or `container`/`configMap`, not both']];
+    }
     return [];
   },
+  needsModelRegistry: (params) => params.mlflow !== undefined,
   rbac: [
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
     { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
@@ -98,6 +126,18 @@ export type RestoreModelParams = FromSchema<
 /** What `apply()` and `reconcile()` need; journaled before the write. */
 export type RestoreModelIntent =
   | InferenceServiceIntent
+  | {
+      readonly mode: 'mlflow';
+      readonly namespace: string;
+      readonly name: string;
+      readonly model: string;
+      readonly alias: string;
+      readonly from: string;
+      readonly to: string;
+      readonly source: string;
+      /** The Deployment's restart after the alias moved, when asked for. */
+      readonly restart?: { readonly restartedAt: string; readonly patch: object };
+    }
   | {
       readonly mode: 'env';
       readonly namespace: string;
@@ -183,6 +223,7 @@ async function plan(ctx: ActionContext): Promise<ActionDecision> {
   }
   if (target?.kind !== 'Deployment')
     return skip('restore-model needs a Deployment or InferenceService target');
+  if (params.mlflow !== undefined) return planMlflow(ctx, target, params, params.mlflow);
   const env = params.env ?? restoreModelSpec.params.properties.env.default;
   const deployment = await ctx.kube.readDeployment(target.namespace, target.name);
   if (params.configMap !== undefined) {
@@ -363,6 +404,79 @@ async function planConfigMap(
   };
 }
 
+/**
+ * The registered model's alias back to the known-good version: `version`, else the newest READY
+ * version numbered below the alias's current one (registry versions count up from 1).
+ */
+async function planMlflow(
+  ctx: ActionContext,
+  { namespace, name }: RenderedTarget,
+  params: RestoreModelParams,
+  mlflow: NonNullable<RestoreModelParams['mlflow']>,
+): Promise<ActionDecision> {
+  const registry = ctx.modelRegistry;
+  if (registry === undefined) return skip('no MLflow model registry configured (--mlflow-url)');
+  const alias = mlflow.alias ?? 'champion';
+  const restart = mlflow.restart ?? true;
+  const [current, versions, deployment] = await Promise.all([
+    registry.versionOfAlias(mlflow.model, alias, ctx.signal),
+    params.version === undefined ? registry.versions(mlflow.model, ctx.signal) : [],
+    restart ? ctx.kube.readDeployment(namespace, name) : undefined,
+  ]);
+  const where = `${mlflow.model}@${alias}`;
+  const currentNumber = Number(current.version);
+  const previous = versions
+    .filter((v) => v.status === 'READY' && Number(v.version) < currentNumber)
+    .sort((a, b) => Number(b.version) - Number(a.version))[0];
+  const known: Known =
+    given(params) ??
+    (previous === undefined
+      ? undefined
+      : { version: previous.version, source: `the newest READY version below ${current.version}` });
+  if (known === undefined)
+    return skip(`${where} is at version ${current.version} and no READY version precedes it`);
+  if (known.version === current.version)
+    return skip(`${where} is already at version ${current.version}`);
+  if (deployment?.spec?.paused === true) return skip(PAUSED_RESTART_REASON);
+  const restartedAt = formatSeconds(ctx.now);
+  const intent: RestoreModelIntent = {
+    mode: 'mlflow',
+    namespace,
+    name,
+    model: mlflow.model,
+    alias,
+    from: current.version,
+    to: known.version,
+    source: known.source,
+    ...(deployment === undefined
+      ? {}
+      : {
+          restart: {
+            restartedAt,
+            patch: restartPatch(
+              deployment,
+              restartedAt,
+              snapshotOf(deployment.spec?.template, 'restore-model', ctx.now),
+            ),
+          },
+        }),
+  };
+  return {
+    kind: 'act',
+    summary: `${describeMlflow(intent)} (known-good: ${known.source})`,
+    intent: { ...intent },
+    regarding: deploymentRef(deployment ?? {}, namespace, name),
+  };
+}
+
+function describeMlflow(
+  intent: Extract<RestoreModelIntent, { mode: 'mlflow' }>,
+  restart = ', then restart',
+): string {
+  const then = intent.restart === undefined ? '' : `${restart} ${intent.namespace}/${intent.name}`;
+  return `MLflow model ${intent.model} alias ${intent.alias} version ${intent.from} → ${intent.to}${then}`;
+}
+
 function describeEnv(intent: Extract<RestoreModelIntent, { mode: 'env' }>): string {
   return `${intent.namespace}/${intent.name} container ${intent.container} ${intent.env} ${intent.from ?? '(valueFrom)'} → ${intent.to}`;
 }
@@ -380,6 +494,34 @@ async function apply(
 ): Promise<ActionResult> {
   const intent = raw as unknown as RestoreModelIntent;
   const options = { dryRun: ctx.dryRun };
+  if (intent.mode === 'mlflow') {
+    const registry = ctx.modelRegistry;
+    if (registry === undefined)
+      throw new Error('no MLflow model registry configured (--mlflow-url)');
+    // The registry has no dry run: in one, the alias is left alone and only the restart is checked.
+    if (!ctx.dryRun) await registry.setAlias(intent.model, intent.alias, intent.to, ctx.signal);
+    if (intent.restart !== undefined) {
+      await ctx.kube.patchDeployment(
+        intent.namespace,
+        intent.name,
+        { type: 'strategic', body: intent.restart.patch },
+        options,
+      );
+    }
+    return {
+      summary: ctx.dryRun
+        ? `would restore ${describeMlflow(intent, ' and restart')} (MLflow has no dry run: the alias was not moved)`
+        : `restored ${describeMlflow(intent, ' and restarted')}`,
+      data: {
+        model: intent.model,
+        alias: intent.alias,
+        from: intent.from,
+        to: intent.to,
+        source: intent.source,
+        ...(intent.restart === undefined ? {} : { restartedAt: intent.restart.restartedAt }),
+      },
+    };
+  }
   if (intent.mode === 'canary' || intent.mode === 'predictor') {
     await ctx.kube.patchCustomObject(
       KSERVE_INFERENCE_SERVICE,
@@ -439,6 +581,14 @@ async function reconcile(
 ): Promise<'done' | 'not_done' | 'unknown'> {
   const intent = raw as unknown as RestoreModelIntent;
   try {
+    if (intent.mode === 'mlflow') {
+      if (ctx.modelRegistry === undefined) return 'unknown';
+      const now = await ctx.modelRegistry.versionOfAlias(intent.model, intent.alias, ctx.signal);
+      if (now.version !== intent.to) return 'not_done';
+      if (intent.restart === undefined) return 'done';
+      const deployment = await ctx.kube.readDeployment(intent.namespace, intent.name);
+      return currentRestartedAt(deployment) === intent.restart.restartedAt ? 'done' : 'not_done';
+    }
     if (intent.mode === 'canary' || intent.mode === 'predictor') {
       const isvc = await ctx.kube.readCustomObject(
         KSERVE_INFERENCE_SERVICE,

@@ -31,6 +31,7 @@ import type { Notifier } from '../../notify/notifier';
 import { isNamedTarget } from '../../policies/planner';
 import type { PolicySet } from '../../policies/policy';
 import type { SourceConnection } from '../../sources/http';
+import type { ModelRegistry } from '../../sources/mlflow';
 import type { Action } from '../action';
 import type { AttemptRecords } from '../coordination/attempts';
 import type { TargetLocks } from '../coordination/locks';
@@ -96,6 +97,8 @@ export interface ExecutorDeps {
   dryRunNotify: boolean;
   /** Steps run at once, across plans (`--parallel-steps`). */
   parallelSteps: number;
+  /** MLflow's model registry, for `restore-model` with `mlflow:`; absent when not configured. */
+  modelRegistry?: ModelRegistry | undefined;
   /** How Argo CD and Flux mark what they manage; Argo CD's defaults when absent. */
   gitops?: GitOpsSettings;
   /** Told after each journaled change of the global pause. */
@@ -128,6 +131,7 @@ export class Executor {
       instance: deps.instance,
       notifier: deps.notifier,
       signal: this.stopping.signal,
+      modelRegistry: deps.modelRegistry,
     };
     this.slots = new StepSlots(deps);
     this.pause = new PauseSwitch(deps);

@@ -9,6 +9,7 @@ import type { StoredPlan } from '../../journal/plan-records';
 import { KubeError } from '../../kube/errors';
 import type { KubePort } from '../../kube/port';
 import type { Notifier } from '../../notify/notifier';
+import type { ModelRegistry } from '../../sources/mlflow';
 import { isNamedTarget, targetText, type RenderedTarget } from '../../policies/planner';
 import type { Action, ActionContext, ActionDecision } from '../action';
 import type { SuspensionResult } from '../gitops-suspension';
@@ -79,6 +80,7 @@ export interface StepSurroundings {
   readonly instance: string;
   readonly notifier: Notifier;
   readonly signal: AbortSignal;
+  readonly modelRegistry?: ModelRegistry | undefined;
 }
 
 /** The context one step's action runs in. */
@@ -106,6 +108,9 @@ export function stepContext(
     instance: surroundings.instance,
     notifier: surroundings.notifier,
     signal: surroundings.signal,
+    ...(surroundings.modelRegistry === undefined
+      ? {}
+      : { modelRegistry: surroundings.modelRegistry }),
   };
 }
 

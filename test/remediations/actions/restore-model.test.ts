@@ -6,6 +6,7 @@ import {
 } from '../../../src/remediations/actions/restart';
 import { restoreModel } from '../../../src/remediations/actions/restore-model';
 import { MODEL_HISTORY_ANNOTATION } from '../../../src/remediations/actions/kserve';
+import type { ModelRegistry, ModelVersion } from '../../../src/sources/mlflow';
 import type { FakeKube, KubeObject } from '../../support/fake-kube';
 import { inferenceService } from '../../support/gitops/objects';
 import {
@@ -609,6 +610,119 @@ describe('restore-model', () => {
       );
       expect(fake.writes()).toMatchObject([{ path: ISVC, query: { dryRun: 'All' }, status: 200 }]);
       expect(stored().spec.predictor.canaryTrafficPercent).toBe(20);
+    });
+  });
+
+  describe('with the version in an MLflow model registry', () => {
+    /** A registry holding versions 5 (READY), 6 (FAILED), 7 (READY, champion), 8 (READY). */
+    function registry(): ModelRegistry & { moves: string[] } {
+      let champion = '7';
+      const moves: string[] = [];
+      const versions: ModelVersion[] = [
+        { name: 'heart', version: '5', status: 'READY', aliases: [] },
+        { name: 'heart', version: '6', status: 'FAILED_REGISTRATION', aliases: [] },
+        { name: 'heart', version: '7', status: 'READY', aliases: [] },
+        { name: 'heart', version: '8', status: 'READY', aliases: [] },
+      ];
+      return {
+        moves,
+        versionOfAlias: (model, alias) =>
+          Promise.resolve({ name: model, version: champion, status: 'READY', aliases: [alias] }),
+        versions: () => Promise.resolve(versions),
+        setAlias: (model, alias, version) => {
+          moves.push(`${model}@${alias} → ${version}`);
+          champion = version;
+          return Promise.resolve();
+        },
+      };
+    }
+    const MLFLOW = { mlflow: { model: 'heart', alias: 'champion', restart: true } };
+
+    it('points the alias to the newest READY version below it, then restarts the Deployment', async () => {
+      fake.seed(webDeployment());
+      const models = registry();
+      const ctx = { ...context(kube, { target: WEB, params: MLFLOW }), modelRegistry: models };
+      const decision = await planned(restoreModel, ctx);
+      expect(decision.summary).toBe(
+        'MLflow model heart alias champion version 7 → 5, then restart ns/web (known-good: the newest READY version below 7)',
+      );
+      expect(await restoreModel.reconcile(ctx, decision.intent)).toBe('not_done');
+      const result = await restoreModel.apply(ctx, decision.intent);
+      expect(result.summary).toBe(
+        'restored MLflow model heart alias champion version 7 → 5 and restarted ns/web',
+      );
+      expect(result.data).toMatchObject({ model: 'heart', alias: 'champion', from: '7', to: '5' });
+      expect(models.moves).toEqual(['heart@champion → 5']);
+      expect(fake.writes()).toMatchObject([
+        {
+          method: 'PATCH',
+          path: DEPLOYMENT,
+          contentType: 'application/strategic-merge-patch+json',
+        },
+      ]);
+      expect(
+        fake.get('apps/v1', 'Deployment', 'ns', 'web').spec.template.metadata.annotations[
+          RESTARTED_AT_ANNOTATION
+        ],
+      ).toBe(NOW_SECONDS);
+      expect(await restoreModel.reconcile(ctx, decision.intent)).toBe('done');
+    });
+
+    it('takes a given version, and moves only the alias without restart: false', async () => {
+      fake.seed(webDeployment());
+      const models = registry();
+      const ctx = {
+        ...context(kube, {
+          target: WEB,
+          params: { version: '8', mlflow: { model: 'heart', alias: 'champion', restart: false } },
+        }),
+        modelRegistry: models,
+      };
+      await restoreModel.apply(ctx, (await planned(restoreModel, ctx)).intent);
+      expect(models.moves).toEqual(['heart@champion → 8']);
+      expect(fake.writes()).toEqual([]);
+    });
+
+    it('leaves the alias alone in a dry run, where only the restart is checked', async () => {
+      fake.seed(webDeployment());
+      const models = registry();
+      const ctx = {
+        ...context(kube, { target: WEB, params: MLFLOW, dryRun: true }),
+        modelRegistry: models,
+      };
+      const result = await restoreModel.apply(ctx, (await planned(restoreModel, ctx)).intent);
+      expect(result.summary).toBe(
+        'would restore MLflow model heart alias champion version 7 → 5 and restart ns/web (MLflow has no dry run: the alias was not moved)',
+      );
+      expect(models.moves).toEqual([]);
+      expect(fake.writes()).toMatchObject([{ query: { dryRun: 'All' } }]);
+    });
+
+    it('skips without a registry, or without an earlier READY version', async () => {
+      fake.seed(webDeployment());
+      expect(await restoreModel.plan(context(kube, { target: WEB, params: MLFLOW }))).toEqual({
+        kind: 'skip',
+        reason: 'no MLflow model registry configured (--mlflow-url)',
+      });
+      const models = registry();
+      await models.setAlias('heart', 'champion', '5');
+      expect(
+        await restoreModel.plan({
+          ...context(kube, { target: WEB, params: MLFLOW }),
+          modelRegistry: models,
+        }),
+      ).toEqual({
+        kind: 'skip',
+        reason: 'heart@champion is at version 5 and no READY version precedes it',
+      });
+    });
+
+    it('refuses mlflow together with container or configMap', () => {
+      expect(restoreModel.checkParams?.({ ...MLFLOW, container: 'model' })).toEqual([
+        ['mlflow', 'set `mlflow`, or `container`/`configMap`, not both'],
+      ]);
+      expect(restoreModel.needsModelRegistry?.(MLFLOW)).toBe(true);
+      expect(restoreModel.needsModelRegistry?.(ENV_MODE)).toBe(false);
     });
   });
 });
