@@ -64,6 +64,7 @@ export async function main(
   if (command === 'plan') return planCommand(rest, processIo);
   if (command === 'test') return testCommand(rest, processIo);
   if (command === 'report') return reportCommand(rest, env, processIo);
+  // The one command that talks to a cluster, with the caller's own credentials, as kubectl does.
   if (command === 'gitops') return gitopsCommand(rest, env, processIo);
   if (command === 'replay') {
     return replayCommand(rest, processIo, {

@@ -409,6 +409,7 @@ export async function serve(
     webhookAuth: config.credentialSources.length > 0 ? config.credentialSources : 'none',
     alertmanager: config.alertmanager === undefined ? 'none' : publicUrl(config.alertmanager),
     prometheus: config.prometheus === undefined ? 'none' : publicUrl(config.prometheus),
+    mlflow: config.mlflow === undefined ? 'none' : publicUrl(config.mlflow),
   });
 
   let closing: Promise<void> | undefined;

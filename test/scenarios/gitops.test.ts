@@ -180,6 +180,61 @@ describe('GitOps-managed targets', () => {
     });
   });
 
+  it('in a dry run, sends the suspension with dryRun=All and suspends nothing', async () => {
+    await withScenario(async (s) => {
+      fluxManaged(s);
+      s.policies(policies('suspend'));
+      const server = await s.start({ dryRun: true });
+      const { id, step } = await fire(server);
+      expect(step).toMatchObject({ status: 'dry_run' });
+      expect(step?.summary).toMatch(
+        /^would suspend Flux Kustomization flux-system\/apps \(spec.suspend: true\); then would roll back/,
+      );
+      expect(writesTo(s.fake, KUSTOMIZATION).map((w) => w.query)).toEqual([
+        { dryRun: 'All', fieldManager: 'remediator' },
+      ]);
+      expect(
+        s.fake.get('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', 'flux-system', 'apps').spec
+          .suspend,
+      ).toBeUndefined();
+      const view = await incidentWhen(
+        server,
+        id,
+        (v) => messages(v, 'escalated').length === 1,
+        'the escalation recorded, not sent',
+      );
+      expect(messages(view, 'escalated')[0]).toMatch(/^Humans told: would have suspended/);
+      expect(events(s.fake, 'flux-system')).toEqual([]);
+    });
+  });
+
+  it('a write that fails after the suspension still tells humans what was suspended', async () => {
+    await withScenario(async (s) => {
+      fluxManaged(s);
+      s.fake.fault({ method: 'PATCH', pathPrefix: DEPLOYMENT, status: 403 });
+      s.policies(policies('suspend'));
+      const server = await s.start();
+      const { id, step } = await fire(server);
+      expect(step).toMatchObject({ status: 'failed', reason: 'forbidden' });
+      expect(step?.summary).toMatch(
+        /^suspended Flux Kustomization flux-system\/apps \(spec.suspend: true\); then /,
+      );
+      expect(
+        s.fake.get('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', 'flux-system', 'apps').spec
+          .suspend,
+      ).toBe(true);
+      const view = await incidentWhen(
+        server,
+        id,
+        (v) => messages(v, 'escalated').some((m) => m.startsWith('Humans told: suspended')),
+        'humans told of the suspension',
+      );
+      expect(messages(view, 'escalated').join('\n')).toContain(
+        'remediator gitops resume Kustomization flux-system/apps',
+      );
+    });
+  });
+
   it('a step with nothing to write on a managed Deployment is not applicable, and the plan goes on', async () => {
     await withScenario(async (s) => {
       s.fake.seed(kustomization('flux-system', 'apps'));
