@@ -174,7 +174,23 @@ function what(owner: GitOpsOwner): string {
   return isArgo(owner) ? 'automated sync off' : 'spec.suspend: true';
 }
 
-/** Suspends each confirmed owner that still reconciles; dry run: `dryRun=All`, nothing stored. */
+/**
+ * A suspension failed after others succeeded: those stay suspended (never lifted
+ * automatically), so whoever handles the failure must still tell humans about them.
+ */
+export class SuspensionFailed extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly done: readonly SuspensionResult[],
+  ) {
+    super('suspending a GitOps owner failed');
+  }
+}
+
+/**
+ * Suspends each confirmed owner that still reconciles; dry run: `dryRun=All`, nothing stored.
+ * Throws {@link SuspensionFailed} with the suspensions already made when one fails.
+ */
 export async function suspendOwners(
   kube: KubePort,
   owners: readonly ConfirmedOwner[],
@@ -194,7 +210,11 @@ export async function suspendOwners(
       });
       continue;
     }
-    await kube.patchCustomObject(owner.resource, owner.namespace, owner.name, patch, options);
+    try {
+      await kube.patchCustomObject(owner.resource, owner.namespace, owner.name, patch, options);
+    } catch (err) {
+      throw new SuspensionFailed(err, results);
+    }
     results.push({
       owner,
       ref,

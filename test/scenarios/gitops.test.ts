@@ -235,6 +235,37 @@ describe('GitOps-managed targets', () => {
     });
   });
 
+  it('when a second owner cannot be suspended, nothing is written and humans hear of the first', async () => {
+    await withScenario(async (s) => {
+      s.fake.seed(kustomization('flux-system', 'apps'));
+      s.fake.seed(application('argocd', 'web'));
+      seedDeployment(s.fake, 'prod', 'web', {
+        versions: ['v1', 'v2'],
+        labels: FLUX_LABELS,
+        annotations: { 'argocd.argoproj.io/tracking-id': 'web:apps/Deployment:prod/web' },
+      });
+      s.fake.fault({ method: 'PATCH', pathPrefix: '/apis/argoproj.io/', status: 403 });
+      s.policies(policies('suspend'));
+      const server = await s.start();
+      const { id, step } = await fire(server);
+      expect(step).toMatchObject({ status: 'failed', reason: 'forbidden' });
+      expect(writesTo(s.fake, DEPLOYMENT)).toEqual([]);
+      const view = await incidentWhen(
+        server,
+        id,
+        (v) => messages(v, 'escalated').length === 2,
+        'humans told of the Kustomization, then that the plan gave up',
+      );
+      expect(messages(view, 'escalated')[0]).toMatch(
+        /^Humans told: suspended Flux Kustomization flux-system\/apps before writing/,
+      );
+      expect(
+        s.fake.get('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', 'flux-system', 'apps').spec
+          .suspend,
+      ).toBe(true);
+    });
+  });
+
   it('a step with nothing to write on a managed Deployment is not applicable, and the plan goes on', async () => {
     await withScenario(async (s) => {
       s.fake.seed(kustomization('flux-system', 'apps'));

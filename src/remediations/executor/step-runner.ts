@@ -8,7 +8,12 @@ import type { Incident } from '../../incidents/incident';
 import type { StoredPlan } from '../../journal/plan-records';
 import type { KubePort } from '../../kube/port';
 import type { AttemptRecords } from '../coordination/attempts';
-import { suspendOwners, type ConfirmedOwner, type SuspensionResult } from '../gitops-suspension';
+import {
+  SuspensionFailed,
+  suspendOwners,
+  type ConfirmedOwner,
+  type SuspensionResult,
+} from '../gitops-suspension';
 import { groupSubject, targetSubject, type LeaseSubject } from '../coordination/leases';
 import type { CircuitStore } from './circuits';
 import { gitopsSkip, type GateChecks } from './gate-checks';
@@ -136,10 +141,13 @@ export class StepRunner {
             dryRun: ctx.dryRun,
           });
         } catch (err) {
+          if (!(err instanceof SuspensionFailed)) throw err;
+          // Those suspended before the failure stay so: humans must still hear about them.
           return {
-            outcome: failure(err, `suspending ${ownersText(suspendFirst)} failed`),
+            outcome: failure(err.cause, `suspending ${ownersText(suspendFirst)} failed`),
             decision,
             intentId,
+            ...(err.done.length === 0 ? {} : { suspensions: err.done }),
           };
         }
       }
