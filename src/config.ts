@@ -1,8 +1,14 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors';
+import { dns1123LabelProblem } from './kube/names';
 import { parseDuration } from './labels/durations';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import type { WebhookCredentials } from './receivers/auth';
+import {
+  ARGOCD_TRACKING_METHODS,
+  DEFAULT_GITOPS_SETTINGS,
+  type GitOpsSettings,
+} from './remediations/gitops';
 import { sourceConnection, type SourceConnection } from './sources/http';
 
 /**
@@ -146,6 +152,33 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
       "This replica's name in Leases, Job names and Events. Default: the host name (the pod name in a cluster).",
   },
   {
+    name: 'argocdNamespace',
+    flag: 'argocd-namespace',
+    env: 'REMEDIATOR_ARGOCD_NAMESPACE',
+    type: 'string',
+    default: 'argocd',
+    description:
+      "Argo CD's control-plane namespace, where the Application named by a workload's tracking id or label lives (an app elsewhere is written `<namespace>_<app>` and found there). deploy/k8s grants `get`/`patch` on Applications cluster-wide (the ClusterRole `remediator-gitops`).",
+  },
+  {
+    name: 'argocdTrackingMethod',
+    flag: 'argocd-tracking-method',
+    env: 'REMEDIATOR_ARGOCD_TRACKING_METHOD',
+    type: 'string',
+    default: 'annotation',
+    description:
+      "How Argo CD marks what it manages, as its `application.resourceTrackingMethod` in `argocd-cm`: `annotation` (Argo CD 3's default) or `annotation+label` (the annotation `argocd.argoproj.io/tracking-id`), or `label` (the instance label, see `--argocd-instance-label`). A label names a candidate only: the Application is read, and one that does not exist manages nothing.",
+  },
+  {
+    name: 'argocdInstanceLabel',
+    flag: 'argocd-instance-label',
+    env: 'REMEDIATOR_ARGOCD_INSTANCE_LABEL',
+    type: 'string',
+    default: 'app.kubernetes.io/instance',
+    description:
+      'The label Argo CD tracks by with `--argocd-tracking-method label` (its `application.instanceLabelKey`).',
+  },
+  {
     name: 'alertmanagerUrl',
     flag: 'alertmanager-url',
     env: 'REMEDIATOR_ALERTMANAGER_URL',
@@ -211,6 +244,34 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     env: 'REMEDIATOR_SLACK_SIGNING_SECRET_FILE',
     type: 'string',
     description: 'File holding the Slack signing secret (a mounted Secret).',
+  },
+  {
+    name: 'mlflowUrl',
+    flag: 'mlflow-url',
+    env: 'REMEDIATOR_MLFLOW_URL',
+    type: 'string',
+    description:
+      "MLflow tracking server's base URL (e.g. `http://mlflow.ml.svc:5000`), whose model registry `restore-model` steps with `mlflow:` use to point a registered model's alias (e.g. `champion`) back to the previous version; without it, policies with such steps are refused. Credentials from `REMEDIATOR_MLFLOW_TOKEN_FILE` or the basic-auth files, never in the URL.",
+  },
+  {
+    name: 'mlflowTokenFile',
+    env: 'REMEDIATOR_MLFLOW_TOKEN_FILE',
+    type: 'string',
+    description:
+      'File holding a bearer token for the MLflow server (e.g. Databricks, or an auth proxy).',
+  },
+  {
+    name: 'mlflowUsernameFile',
+    env: 'REMEDIATOR_MLFLOW_USERNAME_FILE',
+    type: 'string',
+    description:
+      "File holding the basic-auth user name for MLflow's API (`mlflow server --app-name basic-auth`).",
+  },
+  {
+    name: 'mlflowPasswordFile',
+    env: 'REMEDIATOR_MLFLOW_PASSWORD_FILE',
+    type: 'string',
+    description: "File holding the basic-auth password for MLflow's API.",
   },
   {
     name: 'webhookToken',
@@ -279,6 +340,10 @@ export interface ServeConfig {
   readonly prometheus?: SourceConnection;
   /** The Slack app's signing secret, for `POST /slack/interactions`. */
   readonly slackSigningSecret?: string;
+  /** MLflow's model registry, for `restore-model` with `mlflow:`. */
+  readonly mlflow?: SourceConnection;
+  /** How Argo CD and Flux mark what they manage (`gitops:` in policies). */
+  readonly gitops: GitOpsSettings;
 }
 
 export interface ConfigInputs {
@@ -419,7 +484,7 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
 
   /** A source's URL and its credentials, read from files only. */
   const source = (
-    name: 'alertmanager' | 'prometheus',
+    name: 'alertmanager' | 'prometheus' | 'mlflow',
     what: string,
   ): SourceConnection | undefined => {
     const given = raw(option(`${name}Url`));
@@ -459,6 +524,7 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
   };
   const alertmanager = source('alertmanager', 'Alertmanager');
   const prometheus = source('prometheus', 'Prometheus');
+  const mlflow = source('mlflow', 'MLflow');
 
   const config: ServeConfig = {
     port,
@@ -485,7 +551,19 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     ...(alertmanager === undefined ? {} : { alertmanager }),
     ...(prometheus === undefined ? {} : { prometheus }),
     ...(slackSigningSecret === undefined ? {} : { slackSigningSecret }),
+    ...(mlflow === undefined ? {} : { mlflow }),
+    gitops: {
+      argocdNamespace: text('argocdNamespace') ?? DEFAULT_GITOPS_SETTINGS.argocdNamespace,
+      argocdTracking: oneOf('argocdTrackingMethod', ARGOCD_TRACKING_METHODS),
+      argocdInstanceLabel:
+        text('argocdInstanceLabel') ?? DEFAULT_GITOPS_SETTINGS.argocdInstanceLabel,
+    },
   };
+  const argocdNamespaceProblem = dns1123LabelProblem(config.gitops.argocdNamespace);
+  if (argocdNamespaceProblem !== undefined)
+    problems.push(
+      `argocd namespace ${JSON.stringify(config.gitops.argocdNamespace)} ${argocdNamespaceProblem}`,
+    );
   if (problems.length > 0)
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;

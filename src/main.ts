@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { approveCommand } from './cli/approve';
 import { checkCommand } from './cli/check';
+import { gitopsCommand } from './cli/gitops';
 import { processIo } from './cli/command';
 import { planCommand } from './cli/plan';
 import { replayCommand } from './cli/replay';
@@ -27,6 +28,7 @@ Usage:
   remediator replay --policies FILE [--since 7d]    replay logged history through other policies, compare the plans
   remediator approve PLAN [--by NAME] [--comment T] approve a plan awaiting approval on a running server
   remediator deny PLAN [--by NAME] [--comment T]    deny it (nothing is written; the incident escalates)
+  remediator gitops resume KIND NAMESPACE/NAME      lift a GitOps suspension remediator made, once Git is fixed
   remediator --version
   remediator <command> --help
 
@@ -65,6 +67,8 @@ export async function main(
   if (command === 'plan') return planCommand(rest, processIo);
   if (command === 'test') return testCommand(rest, processIo);
   if (command === 'report') return reportCommand(rest, env, processIo);
+  // The one command that talks to a cluster, with the caller's own credentials, as kubectl does.
+  if (command === 'gitops') return gitopsCommand(rest, env, processIo);
   if (command === 'replay') {
     return replayCommand(rest, processIo, {
       env,

@@ -37,6 +37,8 @@ export const ESCALATION_REASONS = [
   'too_many_plans',
   'approval_denied',
   'approval_timed_out',
+  'gitops_managed',
+  'gitops_suspended',
   'unresolved',
 ] as const;
 /** How an approval request ended. */

@@ -27,6 +27,7 @@ import { RemediationRecords } from './journal/remediation-records';
 import { SilenceRecords } from './journal/silence-records';
 import { pruneResolved, retentionCheckInterval } from './journal/retention';
 import { ClientNodeKube, loadKubeConfig } from './kube/adapter';
+import { MlflowRegistry } from './sources/mlflow';
 import { defaultNamespace, findKubeCredentials } from './kube/credentials';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
@@ -105,6 +106,7 @@ export async function serve(
   const policies = PolicyStore.open(config.policiesFile, ACTIONS, {
     prometheus: config.prometheus !== undefined,
     alertmanager: config.alertmanager !== undefined,
+    mlflow: config.mlflow !== undefined,
   });
   const credentials = findKubeCredentials(env, existsSync);
   const dryRun = config.dryRun || credentials.kind === 'none';
@@ -250,6 +252,8 @@ export async function serve(
     dryRun,
     dryRunNotify: config.dryRunNotify,
     parallelSteps: config.parallelSteps,
+    gitops: config.gitops,
+    modelRegistry: config.mlflow === undefined ? undefined : new MlflowRegistry(config.mlflow),
     onPauseChange: (paused) => {
       events.pauseChanged(paused);
     },
@@ -414,6 +418,7 @@ export async function serve(
     slackInteractions: config.slackSigningSecret === undefined ? 'off' : 'on',
     alertmanager: config.alertmanager === undefined ? 'none' : publicUrl(config.alertmanager),
     prometheus: config.prometheus === undefined ? 'none' : publicUrl(config.prometheus),
+    mlflow: config.mlflow === undefined ? 'none' : publicUrl(config.mlflow),
   });
 
   let closing: Promise<void> | undefined;

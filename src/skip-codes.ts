@@ -27,6 +27,7 @@ export const SKIP_CODES = [
   'protected_namespace',
   'owner_not_found',
   'opted_out',
+  'gitops_managed',
   'blast_radius',
   'cooldown',
   'budget',

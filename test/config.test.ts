@@ -31,7 +31,42 @@ describe('remediator serve configuration', () => {
       shutdownTimeoutMs: 10_000,
       credentials: {},
       credentialSources: [],
+      gitops: {
+        argocdNamespace: 'argocd',
+        argocdTracking: 'annotation',
+        argocdInstanceLabel: 'app.kubernetes.io/instance',
+      },
     });
+  });
+
+  it('reads the MLflow URL and its token from a file, and never takes credentials in the URL', () => {
+    const config = parse(['--mlflow-url', 'http://mlflow.ml.svc:5000'], {
+      REMEDIATOR_MLFLOW_TOKEN_FILE: '/run/secrets/token',
+    });
+    expect(config.mlflow).toEqual({
+      url: 'http://mlflow.ml.svc:5000/',
+      authorization: 'Bearer s3cr3t',
+    });
+    expect(() => parse(['--mlflow-url', 'http://user:pw@mlflow:5000'])).toThrow(
+      'credentials do not go in the URL',
+    );
+  });
+
+  it('reads the Argo CD settings, and refuses a tracking method Argo CD does not have or a bad namespace', () => {
+    expect(
+      parse(['--argocd-namespace', 'gitops', '--argocd-tracking-method', 'label'], {
+        REMEDIATOR_ARGOCD_INSTANCE_LABEL: 'argocd.argoproj.io/instance',
+      }).gitops,
+    ).toEqual({
+      argocdNamespace: 'gitops',
+      argocdTracking: 'label',
+      argocdInstanceLabel: 'argocd.argoproj.io/instance',
+    });
+    expect(() =>
+      parse(['--argocd-tracking-method', 'labels', '--argocd-namespace', 'Argo_CD']),
+    ).toThrow(
+      'invalid configuration:\n  --argocd-tracking-method: "labels" must be one of annotation, label, annotation+label\n  argocd namespace "Argo_CD" ',
+    );
   });
 
   it('takes every flag from its environment variable too, and lets the flag win', () => {

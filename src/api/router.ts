@@ -30,6 +30,7 @@ import { approvalRoutes } from './approval-routes';
 import { policyRoutes, type PolicySource } from './policy-routes';
 import { slackInteractionRoutes } from './slack-interactions';
 import type { SlackSignatureVerifier } from '../receivers/slack-signature';
+import { gitopsRoutes } from './gitops-routes';
 import { actorOfRequest, sessionRoutes, writeGuard, type Sessions } from './sessions';
 import { statusRoute } from './status-route';
 import { describeSummaries } from './summaries';
@@ -239,6 +240,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   });
   sessionRoutes(app, deps);
   policyRoutes(app, deps);
+  gitopsRoutes(app, deps, requireAuth);
   statusRoute(app, { ...deps, policies: (): PolicySet => deps.policies.policies });
   consoleRoutes(app, deps.consoleDir);
 

@@ -1,6 +1,7 @@
 /**
  * cli/: the offline commands (`check`, `test`, `plan`, `report`): files in, text or JSON out, no
- * server and no cluster. They run the same code as `serve` (the policy language, `decide`, the
+ * server and no cluster; and `gitops resume`, which talks to the cluster with the caller's
+ * credentials. They run the same code as `serve` (the policy language, `decide`, the
  * report) with the action catalogue from remediations/actions.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';

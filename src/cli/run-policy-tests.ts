@@ -150,6 +150,7 @@ function planMatches(e: PlanExpectation, got: PlanEntry): boolean {
   }
   if (e.dryRun !== undefined && e.dryRun !== got.dryRun) return false;
   if (e.autoResolve !== undefined && e.autoResolve !== got.autoResolve) return false;
+  if (e.gitops !== undefined && e.gitops !== (got.gitops ?? 'skip')) return false;
   if (e.alerts !== undefined && e.alerts !== got.alerts.length) return false;
   if (
     e.alertnames !== undefined &&
@@ -185,6 +186,7 @@ function planView(entry: PlanEntry, expected: readonly PlanExpectation[]): Recor
     ...(uses('params') ? { params } : {}),
     ...(uses('dryRun') ? { dryRun: entry.dryRun } : {}),
     ...(uses('autoResolve') ? { autoResolve: entry.autoResolve } : {}),
+    ...(uses('gitops') ? { gitops: entry.gitops ?? 'skip' } : {}),
     ...(uses('alerts') ? { alerts: entry.alerts.length } : {}),
     ...(uses('alertnames') ? { alertnames: entry.alertnames } : {}),
   };

@@ -3,6 +3,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { INCIDENT_STATUSES } from '../incidents/incident';
+import { GITOPS_MODES } from '../policies/schema';
 import { formatPath, type PathSegment } from '../policies/compile';
 import { durationMs, durationSchema, formatDuration } from '../labels/durations';
 import { PATTERN_MESSAGES, type PolicyProblem } from '../policies/loader';
@@ -135,6 +136,11 @@ const planExpectationSchema = {
       description: "The policy's `dryRun` (tests plan as a server that is not in dry-run mode).",
     },
     autoResolve: { type: 'boolean', description: "The policy's `autoResolve`." },
+    gitops: {
+      enum: GITOPS_MODES,
+      description:
+        "The policy's `gitops`: what its writes do to a workload Argo CD or Flux manages.",
+    },
     alerts: {
       type: 'integer',
       minimum: 1,

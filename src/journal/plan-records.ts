@@ -9,7 +9,7 @@ import type {
   Trigger,
 } from '../policies/planner';
 import type { PlanApproval } from '../policies/approval';
-import type { SilenceConfig } from '../policies/policy';
+import type { GitOpsMode, SilenceConfig } from '../policies/policy';
 import type { SqliteDatabase } from './journal';
 
 /**
@@ -86,6 +86,7 @@ interface Gates {
   budget: { max: number; perMs: number };
   silence?: SilenceConfig;
   approval?: PlanApproval;
+  gitops?: GitOpsMode;
 }
 
 /** The plans and plan_alerts tables. */
@@ -236,6 +237,7 @@ export class PlanRecords {
               budget: entry.budget,
               ...(entry.silence === undefined ? {} : { silence: entry.silence }),
               ...(entry.approval === undefined ? {} : { approval: entry.approval }),
+              ...(entry.gitops === undefined ? {} : { gitops: entry.gitops }),
             } satisfies Gates),
         now,
         now,

@@ -5,6 +5,7 @@ import {
   BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   EventsV1Api,
   KubeConfig,
   NetworkingV1Api,
@@ -19,6 +20,7 @@ import {
   type V1NetworkPolicy,
 } from '@kubernetes/client-node';
 import { AgentPool } from './connections';
+import type { CustomObject, CustomResource } from './custom-resources';
 import type { KubeCredentials } from './credentials';
 import {
   KubeError,
@@ -76,6 +78,7 @@ export class ClientNodeKube implements KubePort {
   private readonly batch: BatchV1Api;
   private readonly coordination: CoordinationV1Api;
   private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
   private readonly events: EventsV1Api;
   private readonly networking: NetworkingV1Api;
   private readonly connections = new AgentPool();
@@ -91,6 +94,7 @@ export class ClientNodeKube implements KubePort {
     this.batch = kc.makeApiClient(BatchV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
     this.events = kc.makeApiClient(EventsV1Api);
     this.networking = kc.makeApiClient(NetworkingV1Api);
   }
@@ -231,6 +235,59 @@ export class ClientNodeKube implements KubePort {
         ),
       CONTENT_TYPES.merge,
     );
+  }
+
+  async readCustomObject(
+    resource: CustomResource,
+    namespace: string,
+    name: string,
+  ): Promise<CustomObject> {
+    const { group, version, plural } = resource;
+    const object: unknown = await this.call('get', `get ${plural}`, { namespace, name }, (o) =>
+      this.custom.getNamespacedCustomObject({ group, version, plural, namespace, name }, o),
+    );
+    return object as CustomObject;
+  }
+
+  async patchCustomObject(
+    resource: CustomResource,
+    namespace: string,
+    name: string,
+    body: object,
+    options?: WriteOptions,
+  ): Promise<CustomObject> {
+    const { group, version, plural } = resource;
+    const object: unknown = await this.call(
+      'patch',
+      `patch ${plural}`,
+      { namespace, name },
+      (o) =>
+        this.custom.patchNamespacedCustomObject(
+          { group, version, plural, namespace, name, body, ...writeParams(options) },
+          o,
+        ),
+      // A custom resource answers a strategic merge patch with 415.
+      CONTENT_TYPES.merge,
+    );
+    return object as CustomObject;
+  }
+
+  async listCustomObjects(resource: CustomResource, namespace: string): Promise<CustomObject[]> {
+    const { group, version, plural } = resource;
+    const items: CustomObject[] = [];
+    let next: string | undefined;
+    do {
+      const page = (await this.call('list', `list ${plural}`, { namespace }, (o) =>
+        this.custom.listNamespacedCustomObject(
+          { group, version, plural, namespace, ...(next ? { _continue: next } : {}) },
+          o,
+        ),
+      )) as { items?: CustomObject[]; metadata?: { continue?: string } };
+      items.push(...(page.items ?? []));
+      const token = page.metadata?.continue;
+      next = token === undefined || token === '' ? undefined : token;
+    } while (next !== undefined);
+    return items;
   }
 
   readConfigMap(namespace: string, name: string) {

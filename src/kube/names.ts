@@ -59,6 +59,8 @@ const RULES = {
   StatefulSet: dns1123SubdomainProblem,
   DaemonSet: dns1123SubdomainProblem,
   HorizontalPodAutoscaler: dns1123SubdomainProblem,
+  // A custom resource: the API server asks only for a DNS-1123 subdomain.
+  InferenceService: dns1123SubdomainProblem,
 } as const satisfies Record<string, (value: string) => string | undefined>;
 
 export type NamedKind = keyof typeof RULES;

@@ -1,11 +1,13 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
+import { apiVersionOf, KSERVE_INFERENCE_SERVICE } from './custom-resources';
 import type { KubePort, ObjectRef } from './port';
 
 /**
  * The objects a policy can target, read by kind: the safety gates read a target's opt-out
  * annotation, and the audit trail and the actions its uid, whatever its kind.
  */
-export type TargetObjectKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Pod';
+export type TargetObjectKind =
+  'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Pod' | 'InferenceService';
 
 /** The apiVersion of each kind, for Events' `regarding` and for ownerReferences. */
 export const API_VERSIONS: Readonly<Record<TargetObjectKind, string>> = {
@@ -13,6 +15,7 @@ export const API_VERSIONS: Readonly<Record<TargetObjectKind, string>> = {
   StatefulSet: 'apps/v1',
   DaemonSet: 'apps/v1',
   Pod: 'v1',
+  InferenceService: apiVersionOf(KSERVE_INFERENCE_SERVICE),
 };
 
 /** Reads the object; its metadata is all the callers look at. */
@@ -30,6 +33,8 @@ export function readTargetObject(
       return kube.readDaemonSet(namespace, name);
     case 'Pod':
       return kube.readPod(namespace, name);
+    case 'InferenceService':
+      return kube.readCustomObject(KSERVE_INFERENCE_SERVICE, namespace, name);
   }
 }
 

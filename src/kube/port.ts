@@ -17,6 +17,7 @@ import type {
   V1StatefulSet,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
+import type { CustomObject, CustomResource } from './custom-resources';
 
 /**
  * The only Kubernetes calls remediator makes: a narrow port that the actions, the safety gates
@@ -105,6 +106,23 @@ export interface KubePort {
   /** PUT with `metadata.resourceVersion`: a lost race surfaces as 409 Conflict. */
   replaceLease(namespace: string, name: string, body: V1Lease): Promise<V1Lease>;
   deleteLease(namespace: string, name: string): Promise<void>;
+
+  /** A custom object (an Argo CD Application, a Flux Kustomization, a KEDA ScaledObject). */
+  readCustomObject(
+    resource: CustomResource,
+    namespace: string,
+    name: string,
+  ): Promise<CustomObject>;
+  /** Merge patch: custom resources refuse strategic merge patch with a 415. */
+  patchCustomObject(
+    resource: CustomResource,
+    namespace: string,
+    name: string,
+    body: object,
+    options?: WriteOptions,
+  ): Promise<CustomObject>;
+  /** Follows `continue` tokens. */
+  listCustomObjects(resource: CustomResource, namespace: string): Promise<CustomObject[]>;
 
   /** events.k8s.io/v1, with `regarding.uid` so that `kubectl describe` shows it. */
   createEvent(namespace: string, body: EventsV1Event): Promise<EventsV1Event>;

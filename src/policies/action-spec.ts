@@ -7,7 +7,14 @@
  */
 
 /** Kinds a policy's `target` can name. */
-export const TARGET_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Pod'] as const;
+export const TARGET_KINDS = [
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'Pod',
+  // KServe's (serving.kserve.io/v1beta1), for restore-model.
+  'InferenceService',
+] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /**
@@ -51,6 +58,12 @@ export interface ActionSpec {
    */
   readonly remediates: boolean;
   /**
+   * True when the action writes to the target workload itself (its template, replicas or
+   * autoscaler), which a GitOps controller managing it would revert: the policy's `gitops:`
+   * then applies. Creating objects beside it (a Job, a NetworkPolicy) is not such a write.
+   */
+  readonly writesTarget?: boolean;
+  /**
    * True when the action changes nothing in any cluster (notify): in a dry run it still runs, its
    * message marked as a dry run, unless `--dry-run-notify=false`.
    */
@@ -61,6 +74,11 @@ export interface ActionSpec {
    * problems as `[param, message]`, param '' for the whole params object.
    */
   readonly checkParams?: (params: Readonly<Record<string, unknown>>) => [string, string][];
+  /**
+   * True when these params use a model registry (`restore-model` with `mlflow:`): a server
+   * started without `--mlflow-url` refuses the policy at load, not at the first alert.
+   */
+  readonly needsModelRegistry?: (params: Readonly<Record<string, unknown>>) => boolean;
   /** What the action needs in each target namespace; deploy/k8s RBAC is the union (a test compares). */
   readonly rbac: readonly RbacRule[];
   /** A step using this action, as an SRE would write it. */

@@ -55,6 +55,8 @@ const everywhere: SchemaValid = () => true;
 export interface ServerSources {
   readonly prometheus: boolean;
   readonly alertmanager: boolean;
+  /** Optional: a server without MLflow refuses `restore-model` steps with `mlflow:`. */
+  readonly mlflow?: boolean;
 }
 
 /** What the policies are checked against besides the language itself. */
@@ -285,6 +287,17 @@ function compilePolicy(
       }
     }
     if (
+      action !== undefined &&
+      options.sources !== undefined &&
+      options.sources.mlflow !== true &&
+      action.needsModelRegistry?.(params) === true
+    ) {
+      fail(
+        [...stepPath, 'params', 'mlflow'],
+        'a model registry step needs MLflow: start remediator with --mlflow-url (REMEDIATOR_MLFLOW_URL)',
+      );
+    }
+    if (
       step.action === 'notify' &&
       valid([...stepPath, 'params', 'sink']) &&
       typeof params.sink === 'string' &&
@@ -333,6 +346,7 @@ function compilePolicy(
     autoResolve: spec.autoResolve,
     ...(silence === undefined ? {} : { silence }),
     ...(approval === undefined ? {} : { approval }),
+    gitops: spec.gitops,
   };
 }
 

@@ -11,8 +11,14 @@ import type { OwnerSourceKind, TargetKind } from './action-spec';
 import { objectNameProblem, quoteName } from '../kube/names';
 import { matchesLabels } from '../labels/matchers';
 import { evaluateNumericCondition, type Bounds } from '../labels/numeric';
-import type { CompiledParam, CompiledPolicy, CompiledTarget, SilenceConfig } from './policy';
 import { approvalFor, type PlanApproval } from './approval';
+import type {
+  CompiledParam,
+  CompiledPolicy,
+  CompiledTarget,
+  GitOpsMode,
+  SilenceConfig,
+} from './policy';
 import type { Template, TemplateContext } from './template';
 
 /** What made an alert instance a candidate: it started firing, or it resolved. */
@@ -113,6 +119,8 @@ export interface PlanEntry {
   readonly silence?: SilenceConfig;
   /** Set when a human must approve the plan before it changes anything. */
   readonly approval?: PlanApproval;
+  /** What a write to a GitOps-managed target does; plans journaled before it existed: `skip`. */
+  readonly gitops?: GitOpsMode;
   /** The policy's cooldown and attempt budget, carried so a plan runs as it was made. */
   readonly cooldownMs: number;
   readonly budget: { readonly max: number; readonly perMs: number };
@@ -275,6 +283,7 @@ export function planChange(input: PlanInput): Plan {
         autoResolve: policy.autoResolve,
         ...(policy.silence === undefined ? {} : { silence: policy.silence }),
         ...(approval === undefined ? {} : { approval }),
+        gitops: policy.gitops,
         cooldownMs: policy.cooldownMs,
         budget: policy.budget,
         reason: `${alertname} ${trigger}, matched ${policy.match.map((m) => m.toString()).join(', ')}${value === undefined ? '' : ` and ${value.reason}`}; incident ${formatSeverity(incident.severity)} (acts on ${formatSeverity(policy.minSeverity)} or worse)${approval === undefined ? '' : `; needs approval (${approval.why})`}${stops}`,

@@ -8,7 +8,9 @@ import type { Severity, SeverityConfig } from '../incidents/severity';
 import type { OwnerSourceKind, TargetKind } from './action-spec';
 import type { Matcher } from '../labels/matchers';
 import type { Bounds, NumericCondition } from '../labels/numeric';
-import type { SinkSpec } from './schema';
+import type { GitOpsMode, SinkSpec } from './schema';
+
+export type { GitOpsMode } from './schema';
 import type { Template } from './template';
 
 /** A params value with every string compiled to a template. */
@@ -87,6 +89,7 @@ export interface CompiledPolicy {
   readonly autoResolve: boolean;
   readonly silence?: SilenceConfig;
   readonly approval?: ApprovalConfig;
+  readonly gitops: GitOpsMode;
 }
 
 export interface SafetyConfig {

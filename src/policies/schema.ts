@@ -3,6 +3,13 @@ import { durationSchema } from '../labels/durations';
 import { TARGET_KINDS, type ActionSpec } from './action-spec';
 
 /**
+ * What a policy does when a GitOps controller (Argo CD, Flux) manages the workload a step would
+ * write to (`gitops:`): leave it alone and escalate, suspend the controller first, or act anyway.
+ */
+export const GITOPS_MODES = ['skip', 'suspend', 'ignore'] as const;
+export type GitOpsMode = (typeof GITOPS_MODES)[number];
+
+/**
  * The policies file's JSON Schema: the single source of truth for validation (ajv, defaults
  * applied, unknown keys rejected), for the TypeScript types below, for the generated editor
  * schema (deploy/k8s/policy.schema.json) and for the reference docs (docs/policies.md).
@@ -276,6 +283,12 @@ export const policySchema = {
       default: false,
       description:
         'Plan and record, change nothing. With Kubernetes credentials the requests are still sent, with `dryRun=All`, so the API server checks permissions and validity without storing anything.',
+    },
+    gitops: {
+      enum: GITOPS_MODES,
+      default: 'skip',
+      description:
+        "What a step that writes to the target workload (`rollback`, `restart`, `scale`, `restore-model`) does when a GitOps controller manages it, since the controller would revert the change at its next sync or fight over it. Managed means: Argo CD's tracking annotation `argocd.argoproj.io/tracking-id` naming this very object (or, with `--argocd-tracking-method label`, the instance label, `app.kubernetes.io/instance` by default), or Flux's labels `kustomize.toolkit.fluxcd.io/name` + `/namespace` or `helm.toolkit.fluxcd.io/name` + `/namespace`; the Application, Kustomization or HelmRelease is read to confirm it exists. `skip`: no write; the step is skipped as `gitops_managed` and humans are told which object manages the target. `suspend`: first suspend the owner's reconciliation (Flux: `spec.suspend: true` on the Kustomization or HelmRelease; Argo CD: the Application's automated sync turned off, the previous `spec.syncPolicy.automated` kept in its annotation `remediator.dev/previous-automated-sync`), then act; an Event lands on both objects and humans are told what was suspended and how to resume. A suspension is never lifted automatically (resuming after a rollback would redeploy the bad version): fix Git, then `remediator gitops resume KIND NAMESPACE/NAME` or `POST /api/v1/gitops/resume`. `ignore`: act as if unmanaged.",
     },
     silence: {
       type: ['boolean', 'object'],

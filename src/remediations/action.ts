@@ -10,6 +10,7 @@ import type { KubePort, ObjectRef } from '../kube/port';
 import type { Notifier } from '../notify/notifier';
 import type { ActionSpec } from '../policies/action-spec';
 import type { RenderedTarget } from '../policies/planner';
+import type { ModelRegistry } from '../sources/mlflow';
 
 /** What a running action knows. Built by the executor for one step of one plan. */
 export interface ActionContext<P = Readonly<Record<string, unknown>>> {
@@ -36,6 +37,8 @@ export interface ActionContext<P = Readonly<Record<string, unknown>>> {
   readonly notifier: Notifier;
   /** Aborted when remediator shuts down: long waits (`awaitOutcome`) end early. */
   readonly signal?: AbortSignal;
+  /** MLflow's model registry (`--mlflow-url`); absent when not configured. */
+  readonly modelRegistry?: ModelRegistry;
 }
 
 /** What `plan()` decided: act (and what will change), or skip because it does not apply. */

@@ -20,7 +20,9 @@ export type AuditReason =
   | 'RemediationDryRun'
   | 'RemediationFailed'
   | 'ApprovalGranted'
-  | 'ApprovalDenied';
+  | 'ApprovalDenied'
+  | 'GitOpsSuspended'
+  | 'GitOpsResumed';
 
 /**
  * An events.k8s.io/v1 Event about a remediation, on the object it changed, shaped the way the API
@@ -45,7 +47,11 @@ export function remediationEvent(input: {
       namespace: regarding.namespace,
     },
     eventTime: new V1MicroTime(now),
-    type: input.reason === 'RemediationFailed' ? 'Warning' : 'Normal',
+    // A suspended GitOps controller needs a human as much as a failure does.
+    type:
+      input.reason === 'RemediationFailed' || input.reason === 'GitOpsSuspended'
+        ? 'Warning'
+        : 'Normal',
     reason: cutToBytes(input.reason, EVENT_LIMITS.reason),
     action: cutToBytes(actionWord(input.action), EVENT_LIMITS.action),
     reportingController: REPORTING_CONTROLLER,

@@ -84,11 +84,34 @@ export class Escalator {
   constructor(private readonly deps: EscalatorDeps) {}
 
   /** Automation gave up on this incident: tell the next rung(s) now; humans own it from here. */
-  async escalate(
+  escalate(
     incident: Incident,
     reason: Exclude<EscalationReason, 'unresolved'>,
     detail: string,
     dryRun = this.deps.dryRun,
+  ): Promise<void> {
+    return this.tellHumans(incident, reason, detail, dryRun, true);
+  }
+
+  /**
+   * Humans must know something, while automation goes on (a GitOps controller it suspended):
+   * the next rung is told, the timeline says so, and the incident's status is left alone.
+   */
+  inform(
+    incident: Incident,
+    reason: Exclude<EscalationReason, 'unresolved'>,
+    detail: string,
+    dryRun = this.deps.dryRun,
+  ): Promise<void> {
+    return this.tellHumans(incident, reason, detail, dryRun, false);
+  }
+
+  private async tellHumans(
+    incident: Incident,
+    reason: Exclude<EscalationReason, 'unresolved'>,
+    detail: string,
+    dryRun: boolean,
+    gaveUp: boolean,
   ): Promise<void> {
     const { deps } = this;
     deps.metrics.escalations.inc({ reason });
@@ -97,10 +120,10 @@ export class Escalator {
       const entry: TimelineEntry = {
         at: now,
         kind: 'escalated',
-        message: `Escalated to humans: ${detail}`,
+        message: `${gaveUp ? 'Escalated to humans' : 'Humans told'}: ${detail}`,
         data: { reason },
       };
-      if (current.status === 'resolved' || current.status === 'investigating')
+      if (!gaveUp || current.status === 'resolved' || current.status === 'investigating')
         return { timeline: [entry] };
       const moved = transition(current, 'investigating', `automation gave up (${reason})`, now);
       return { incident: moved.incident, timeline: [entry, moved.entry] };

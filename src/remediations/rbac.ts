@@ -16,6 +16,7 @@ export const EXECUTOR_TARGET_RULES: readonly RbacRule[] = [
   },
   { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list'] },
+  { apiGroups: ['serving.kserve.io'], resources: ['inferenceservices'], verbs: ['get'] },
 ];
 
 /**
@@ -27,6 +28,24 @@ export const OWN_NAMESPACE_RULES: readonly RbacRule[] = [
     apiGroups: ['coordination.k8s.io'],
     resources: ['leases'],
     verbs: ['create', 'delete', 'get', 'list', 'update'],
+  },
+];
+
+/**
+ * For `gitops:`, in the namespaces the GitOps objects live in (not the workload's): Flux's
+ * Kustomizations and HelmReleases where its labels say (often `flux-system`), Argo CD's
+ * Applications in `--argocd-namespace` (or, for apps in any namespace, the one the tracking id
+ * names). They are read (to confirm an owner), patched (to suspend it, and back at `gitops
+ * resume`), and given an Event. deploy/k8s/gitops-namespaces.yaml binds it per namespace.
+ */
+export const GITOPS_CLUSTER_RULES: readonly RbacRule[] = [
+  { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['get', 'patch'] },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+  { apiGroups: ['helm.toolkit.fluxcd.io'], resources: ['helmreleases'], verbs: ['get', 'patch'] },
+  {
+    apiGroups: ['kustomize.toolkit.fluxcd.io'],
+    resources: ['kustomizations'],
+    verbs: ['get', 'patch'],
   },
 ];
 

@@ -26,6 +26,7 @@ import {
 } from './generated-files';
 import type { RbacRule } from '../policies/action-spec';
 import {
+  GITOPS_CLUSTER_RULES,
   OWN_NAMESPACE_RULES,
   targetNamespaceGrants,
   targetNamespaceRules,
@@ -51,6 +52,8 @@ export const NAMESPACE = 'remediator';
 export const SERVICE_ACCOUNT = 'remediator';
 export const TARGET_CLUSTER_ROLE = 'remediator-target';
 export const OWN_ROLE = 'remediator';
+export const GITOPS_CLUSTER_ROLE = 'remediator-gitops';
+
 export const DASHBOARD_CONFIG_MAP = 'remediator-dashboard';
 export const DASHBOARD_KEY = 'remediator.json';
 export const LABELS: Readonly<Record<string, string>> = {
@@ -116,15 +119,26 @@ export function renderRbac(): string {
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: OWN_ROLE },
     subjects: [subject],
   };
+  const gitopsRole = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: GITOPS_CLUSTER_ROLE, labels: { ...LABELS } },
+    rules: ruleObjects(GITOPS_CLUSTER_RULES),
+  };
   return [
     header('the RBAC rules the actions and the executor declare (src/remediations/rbac.ts)') +
       '#\n' +
       `# ${TARGET_CLUSTER_ROLE}: what remediator needs in each namespace it acts in. It grants nothing\n` +
       '# by itself: target-namespaces.yaml binds it in each target namespace with a RoleBinding.\n' +
       `# ${OWN_ROLE}: the Leases (locks, cooldowns, budgets) in remediator's own namespace.\n` +
+      `# ${GITOPS_CLUSTER_ROLE}: Argo CD Applications, Flux Kustomizations and HelmReleases, for\n` +
+      '# policies with `gitops:` (read to confirm an owner, patched to suspend it and to resume it),\n' +
+      '# and Events on them. It grants nothing by itself: gitops-namespaces.yaml binds it in the\n' +
+      '# namespaces those objects live in.\n' +
       yamlDocument(clusterRole),
     yamlDocument(role),
     yamlDocument(roleBinding),
+    yamlDocument(gitopsRole),
   ].join('---\n');
 }
 

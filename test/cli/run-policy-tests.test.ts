@@ -76,6 +76,16 @@ describe('runPolicyTests', () => {
       false,
     ],
     [
+      "the policy's gitops is checked, skip by default",
+      `      - plan: [{ policy: scale, gitops: skip }, { policy: page }]`,
+      false,
+    ],
+    [
+      'a gitops that differs fails',
+      `      - plan: [{ policy: scale, gitops: suspend }, { policy: page }]`,
+      true,
+    ],
+    [
       'a param that differs fails',
       `      - plan: [{ policy: scale, params: { scale: { factor: 3 } } }, { policy: page }]`,
       true,

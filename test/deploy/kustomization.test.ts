@@ -17,7 +17,12 @@ import { join, posix } from 'node:path';
 import { parse } from 'yaml';
 import { WEBHOOK_PATH } from '../../src/app';
 import { parseServeConfig, SERVE_OPTIONS } from '../../src/config';
-import { OWN_NAMESPACE_RULES, targetNamespaceRules } from '../../src/remediations/rbac';
+import { DEFAULT_GITOPS_SETTINGS } from '../../src/remediations/gitops';
+import {
+  GITOPS_CLUSTER_RULES,
+  OWN_NAMESPACE_RULES,
+  targetNamespaceRules,
+} from '../../src/remediations/rbac';
 import {
   DASHBOARD_CONFIG_MAP,
   DASHBOARD_FILE,
@@ -26,6 +31,7 @@ import {
   RULES_DIR,
   RULES_SUFFIX,
   TARGET_CLUSTER_ROLE,
+  GITOPS_CLUSTER_ROLE,
 } from '../../src/tools/generate-manifests';
 import { all, one, read, renderKustomization, ROOT, selectors } from './manifests';
 import { policyFilesIn } from '../../src/policies/store';
@@ -386,9 +392,24 @@ describe('RBAC', () => {
     expect(role.rules).toEqual(OWN_NAMESPACE_RULES);
   });
 
+  it('binds the GitOps ClusterRole in Argo CD’s and Flux’s namespaces, to remediator only', () => {
+    expect(one(objects, 'ClusterRole', GITOPS_CLUSTER_ROLE).rules).toEqual(GITOPS_CLUSTER_RULES);
+    const bindings = all(objects, 'RoleBinding').filter(
+      (b) => b.roleRef.name === GITOPS_CLUSTER_ROLE,
+    );
+    expect(bindings.map((b) => b.metadata.namespace).sort()).toEqual([
+      DEFAULT_GITOPS_SETTINGS.argocdNamespace,
+      'flux-system',
+    ]);
+    for (const binding of bindings) {
+      expect(binding.roleRef.kind).toBe('ClusterRole');
+      expect(binding.subjects).toEqual([subject]);
+    }
+  });
+
   it('binds the target ClusterRole, to remediator only, in namespaces other than its own', () => {
     const targets = all(objects, 'RoleBinding').filter(
-      (b) => b.metadata.namespace !== ownNamespace,
+      (b) => b.metadata.namespace !== ownNamespace && b.roleRef.name !== GITOPS_CLUSTER_ROLE,
     );
     expect(targets.map((b) => b.metadata.namespace)).toContain('prod');
     for (const binding of targets) {

@@ -153,3 +153,26 @@ describe('silence', () => {
     ]);
   });
 });
+
+describe('a model registry step', () => {
+  const MLFLOW = `policies:
+  - name: model
+    match: ['alertname="ModelAccuracyDrop"']
+    target: { kind: Deployment, namespace: '{{ labels.namespace }}', name: '{{ labels.deployment }}' }
+    steps:
+      - action: restore-model
+        params: { mlflow: { model: heart-disease } }
+        verify: 10m
+`;
+
+  it('needs MLflow in a server, and gets the alias and restart defaults', () => {
+    expect(problems(MLFLOW, BOTH)).toEqual([
+      'policies.yaml:7:27: policies[0].steps[0].params.mlflow: a model registry step needs MLflow: start remediator with --mlflow-url (REMEDIATOR_MLFLOW_URL)',
+    ]);
+    expect(problems(MLFLOW)).toEqual([]);
+    const { policy } = policyOf(MLFLOW, { ...BOTH, mlflow: true });
+    expect(policy.steps[0]?.params).toMatchObject({
+      mlflow: { model: expect.anything(), alias: expect.anything(), restart: expect.anything() },
+    });
+  });
+});

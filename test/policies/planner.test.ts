@@ -66,6 +66,7 @@ describe('planning', () => {
         alerts: [{ fingerprint: '2c73220912164df8', startsAt: '2026-11-27T13:56:01Z' }],
         alertnames: ['HighLatency'],
         target: { kind: 'Deployment', namespace: 'prod', name: 'heart-disease-api' },
+        gitops: 'skip',
         steps: [
           { action: 'scale', params: { by: 2, max: 10, min: 1 }, verifyMs: 300_000 },
           {

@@ -198,6 +198,22 @@ export function messages(view: IncidentView, kind?: string): string[] {
   return view.timeline.filter((e) => kind === undefined || e.kind === kind).map((e) => e.message);
 }
 
+/**
+ * Fires one alert with `labels` and waits for the first step of its plan to end: the incident,
+ * the alert (to resolve it later), the incident as then seen and that first step.
+ */
+export async function fireAndAwaitFirstStep(server: TestServer, labels: Record<string, string>) {
+  const instance = alert(labels);
+  const id = await post(server, instance.firing());
+  const view = await incidentWhen(
+    server,
+    id,
+    (v) => steps(v).some((r) => r.status !== 'intent'),
+    `the first step for ${labels.alertname ?? 'the alert'}`,
+  );
+  return { id, instance, view, step: steps(view)[0] };
+}
+
 /** Polls the incident until `ready` holds; bounded. */
 export async function incidentWhen(
   server: TestServer,
@@ -306,6 +322,7 @@ export function seedDeployment(
     replicas?: number;
     versions?: readonly string[];
     annotations?: Record<string, string>;
+    labels?: Record<string, string>;
   } = {},
 ): KubeObject {
   const versions = options.versions ?? ['v1'];
@@ -316,7 +333,7 @@ export function seedDeployment(
     metadata: {
       name,
       namespace,
-      labels: { app: name },
+      labels: { app: name, ...options.labels },
       annotations: { [REVISION]: String(versions.length), ...options.annotations },
     },
     spec: {

@@ -1,3 +1,4 @@
+import { DEFAULT_GITOPS_SETTINGS } from '../../src/remediations/gitops';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,7 @@ export async function startServer(
     shutdownTimeoutMs: 10_000,
     credentials: { bearerToken: FIXTURE_TOKEN },
     credentialSources: ['webhook_token from test'],
+    gitops: DEFAULT_GITOPS_SETTINGS,
     ...overrides,
   };
   // A KUBECONFIG that does not exist: no credentials, even on a machine with ~/.kube/config.

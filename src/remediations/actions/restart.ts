@@ -19,6 +19,7 @@ const restartSpec = {
     'Restarts the pods of a Deployment, StatefulSet or DaemonSet as `kubectl rollout restart` does: sets the `kubectl.kubernetes.io/restartedAt` annotation on the pod template with a strategic merge patch, so the controller rolls its pods. Skips a paused Deployment (as kubectl does) and a StatefulSet or DaemonSet with the `OnDelete` update strategy (kubectl would patch it, but its controller then replaces no pod).',
   targetKinds: ['Deployment', 'StatefulSet', 'DaemonSet'],
   remediates: true,
+  writesTarget: true,
   params: { type: 'object', additionalProperties: false, properties: {} },
   rbac: [
     {
@@ -127,7 +128,7 @@ function wontRoll(kind: Workload, object: WorkloadObject, where: string): string
 
 async function plan(ctx: ActionContext): Promise<ActionDecision> {
   const target = ctx.target;
-  if (target === undefined || target.kind === 'Pod')
+  if (target === undefined || target.kind === 'Pod' || target.kind === 'InferenceService')
     return { kind: 'skip', reason: 'restart needs a Deployment, StatefulSet or DaemonSet target' };
   const { kind, namespace, name } = target;
   const object = await readWorkload(ctx.kube, kind, namespace, name);

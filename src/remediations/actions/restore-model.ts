@@ -14,15 +14,24 @@ import {
   snapshotOf,
   type HistoryEntry,
 } from './history';
+import {
+  describeInferenceService,
+  inferenceServiceDone,
+  planInferenceService,
+  PREDICTOR_FIELDS,
+  type InferenceServiceIntent,
+} from './kserve';
 import { currentRestartedAt, deploymentRef, PAUSED_RESTART_REASON, restartPatch } from './restart';
+import { KSERVE_INFERENCE_SERVICE } from '../../kube/custom-resources';
 
 /** Puts the serving Deployment back on its last known-good model version. */
 const restoreModelSpec = {
   name: 'restore-model',
   description:
-    'Sets the model version a serving Deployment uses back to the last known-good one. The version lives either in a container environment variable (`env`, in `container`, or without `container` in the one container that sets `env`; changed by a strategic merge patch on that container only) or in a ConfigMap key (`configMap`, `key`; merge-patched, then the Deployment is restarted so the pods read it). The known-good version is `version` if given, else the value in the previous ReplicaSet revision, else the last value remediator recorded on the Deployment before one of its own changes.',
-  targetKinds: ['Deployment'],
+    "Sets the model version a serving Deployment uses back to the last known-good one. The version lives either in a container environment variable (`env`, in `container`, or without `container` in the one container that sets `env`; changed by a strategic merge patch on that container only) or in a ConfigMap key (`configMap`, `key`; merge-patched, then the Deployment is restarted so the pods read it). The known-good version is `version` if given, else the value in the previous ReplicaSet revision, else the last value remediator recorded on the Deployment before one of its own changes. On a KServe InferenceService (`serving.kserve.io/v1beta1`): when a canary rollout is in progress (Serverless mode: `spec.predictor.canaryTrafficPercent` below 100 and a `previousRolledoutRevision` in `status.components.predictor`), all traffic goes back to the previous revision (`canaryTrafficPercent: 0`, the rollback of KServe's canary docs); otherwise, in Serverless or RawDeployment mode, the predictor's `predictorField` under `spec.predictor.model` goes back to `version`, else to the newest value remediator recorded (annotation `remediator.dev/model-history`) before one of its own changes. Both are merge patches.",
+  targetKinds: ['Deployment', 'InferenceService'],
   remediates: true,
+  writesTarget: true,
   params: {
     type: 'object',
     additionalProperties: false,
@@ -53,7 +62,33 @@ const restoreModelSpec = {
         type: 'string',
         minLength: 1,
         description:
-          'The known-good version, if you know it; a template may read it from the alert.',
+          'The known-good version, if you know it; a template may read it from the alert. On an InferenceService: the known-good value of `predictorField` (a `storageUri` such as `gs://models/heart/v41`).',
+      },
+      mlflow: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['model'],
+        description:
+          "The version lives in MLflow's model registry (`--mlflow-url`): the registered `model`'s `alias` is pointed back to the known-good version, `version` if given, else the newest version below the alias's current one whose status is READY (MLflow keeps no history of an alias; the step's result records the move), then, with `restart` (the default), the target Deployment is restarted so that its pods load the model by alias again.",
+        properties: {
+          model: { type: 'string', minLength: 1, description: 'The registered model name.' },
+          alias: {
+            type: 'string',
+            minLength: 1,
+            default: 'champion',
+            description: 'The alias the serving Deployment loads (`models:/<model>@<alias>`).',
+          },
+          restart: {
+            type: 'boolean',
+            default: true,
+            description: 'Restart the target Deployment after moving the alias.',
+          },
+        },
+      },
+      predictorField: {
+        enum: PREDICTOR_FIELDS,
+        description:
+          'On an InferenceService without a canary rollout in progress: which field of `spec.predictor.model` holds the model version (default `storageUri`).',
       },
     },
   },
@@ -61,12 +96,20 @@ const restoreModelSpec = {
     if (params.configMap !== undefined && params.container !== undefined) {
       return [['', 'set `container` or `configMap`, not both']];
     }
+    if (
+      params.mlflow !== undefined &&
+      (params.configMap !== undefined || params.container !== undefined)
+    ) {
+      return [['mlflow', 'set `mlflow`, or `container`/`configMap`, not both']];
+    }
     return [];
   },
+  needsModelRegistry: (params) => params.mlflow !== undefined,
   rbac: [
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
     { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] },
+    { apiGroups: ['serving.kserve.io'], resources: ['inferenceservices'], verbs: ['get', 'patch'] },
   ],
   example: {
     action: 'restore-model',
@@ -82,6 +125,19 @@ export type RestoreModelParams = FromSchema<
 
 /** What `apply()` and `reconcile()` need; journaled before the write. */
 export type RestoreModelIntent =
+  | InferenceServiceIntent
+  | {
+      readonly mode: 'mlflow';
+      readonly namespace: string;
+      readonly name: string;
+      readonly model: string;
+      readonly alias: string;
+      readonly from: string;
+      readonly to: string;
+      readonly source: string;
+      /** The Deployment's restart after the alias moved, when asked for. */
+      readonly restart?: { readonly restartedAt: string; readonly patch: object };
+    }
   | {
       readonly mode: 'env';
       readonly namespace: string;
@@ -149,8 +205,25 @@ function fromHistory(
 
 async function plan(ctx: ActionContext): Promise<ActionDecision> {
   const target = ctx.target;
-  if (target?.kind !== 'Deployment') return skip('restore-model needs a Deployment target');
   const params = ctx.params as RestoreModelParams;
+  if (target?.kind === 'InferenceService') {
+    const isvc = await ctx.kube.readCustomObject(
+      KSERVE_INFERENCE_SERVICE,
+      target.namespace,
+      target.name,
+    );
+    return planInferenceService({
+      isvc,
+      namespace: target.namespace,
+      name: target.name,
+      field: params.predictorField ?? 'storageUri',
+      ...(params.version === undefined ? {} : { version: params.version }),
+      now: ctx.now,
+    });
+  }
+  if (target?.kind !== 'Deployment')
+    return skip('restore-model needs a Deployment or InferenceService target');
+  if (params.mlflow !== undefined) return planMlflow(ctx, target, params, params.mlflow);
   const env = params.env ?? restoreModelSpec.params.properties.env.default;
   const deployment = await ctx.kube.readDeployment(target.namespace, target.name);
   if (params.configMap !== undefined) {
@@ -331,6 +404,79 @@ async function planConfigMap(
   };
 }
 
+/**
+ * The registered model's alias back to the known-good version: `version`, else the newest READY
+ * version numbered below the alias's current one (registry versions count up from 1).
+ */
+async function planMlflow(
+  ctx: ActionContext,
+  { namespace, name }: RenderedTarget,
+  params: RestoreModelParams,
+  mlflow: NonNullable<RestoreModelParams['mlflow']>,
+): Promise<ActionDecision> {
+  const registry = ctx.modelRegistry;
+  if (registry === undefined) return skip('no MLflow model registry configured (--mlflow-url)');
+  const alias = mlflow.alias ?? 'champion';
+  const restart = mlflow.restart ?? true;
+  const [current, versions, deployment] = await Promise.all([
+    registry.versionOfAlias(mlflow.model, alias, ctx.signal),
+    params.version === undefined ? registry.versions(mlflow.model, ctx.signal) : [],
+    restart ? ctx.kube.readDeployment(namespace, name) : undefined,
+  ]);
+  const where = `${mlflow.model}@${alias}`;
+  const currentNumber = Number(current.version);
+  const previous = versions
+    .filter((v) => v.status === 'READY' && Number(v.version) < currentNumber)
+    .sort((a, b) => Number(b.version) - Number(a.version))[0];
+  const known: Known =
+    given(params) ??
+    (previous === undefined
+      ? undefined
+      : { version: previous.version, source: `the newest READY version below ${current.version}` });
+  if (known === undefined)
+    return skip(`${where} is at version ${current.version} and no READY version precedes it`);
+  if (known.version === current.version)
+    return skip(`${where} is already at version ${current.version}`);
+  if (deployment?.spec?.paused === true) return skip(PAUSED_RESTART_REASON);
+  const restartedAt = formatSeconds(ctx.now);
+  const intent: RestoreModelIntent = {
+    mode: 'mlflow',
+    namespace,
+    name,
+    model: mlflow.model,
+    alias,
+    from: current.version,
+    to: known.version,
+    source: known.source,
+    ...(deployment === undefined
+      ? {}
+      : {
+          restart: {
+            restartedAt,
+            patch: restartPatch(
+              deployment,
+              restartedAt,
+              snapshotOf(deployment.spec?.template, 'restore-model', ctx.now),
+            ),
+          },
+        }),
+  };
+  return {
+    kind: 'act',
+    summary: `${describeMlflow(intent)} (known-good: ${known.source})`,
+    intent: { ...intent },
+    regarding: deploymentRef(deployment ?? {}, namespace, name),
+  };
+}
+
+function describeMlflow(
+  intent: Extract<RestoreModelIntent, { mode: 'mlflow' }>,
+  restart = ', then restart',
+): string {
+  const then = intent.restart === undefined ? '' : `${restart} ${intent.namespace}/${intent.name}`;
+  return `MLflow model ${intent.model} alias ${intent.alias} version ${intent.from} → ${intent.to}${then}`;
+}
+
 function describeEnv(intent: Extract<RestoreModelIntent, { mode: 'env' }>): string {
   return `${intent.namespace}/${intent.name} container ${intent.container} ${intent.env} ${intent.from ?? '(valueFrom)'} → ${intent.to}`;
 }
@@ -348,6 +494,58 @@ async function apply(
 ): Promise<ActionResult> {
   const intent = raw as unknown as RestoreModelIntent;
   const options = { dryRun: ctx.dryRun };
+  if (intent.mode === 'mlflow') {
+    const registry = ctx.modelRegistry;
+    if (registry === undefined)
+      throw new Error('no MLflow model registry configured (--mlflow-url)');
+    // The registry has no dry run: in one, the alias is left alone and only the restart is checked.
+    if (!ctx.dryRun) await registry.setAlias(intent.model, intent.alias, intent.to, ctx.signal);
+    if (intent.restart !== undefined) {
+      await ctx.kube.patchDeployment(
+        intent.namespace,
+        intent.name,
+        { type: 'strategic', body: intent.restart.patch },
+        options,
+      );
+    }
+    return {
+      summary: ctx.dryRun
+        ? `would restore ${describeMlflow(intent, ' and restart')} (MLflow has no dry run: the alias was not moved)`
+        : `restored ${describeMlflow(intent, ' and restarted')}`,
+      data: {
+        model: intent.model,
+        alias: intent.alias,
+        from: intent.from,
+        to: intent.to,
+        source: intent.source,
+        ...(intent.restart === undefined ? {} : { restartedAt: intent.restart.restartedAt }),
+      },
+    };
+  }
+  if (intent.mode === 'canary' || intent.mode === 'predictor') {
+    await ctx.kube.patchCustomObject(
+      KSERVE_INFERENCE_SERVICE,
+      intent.namespace,
+      intent.name,
+      intent.patch,
+      options,
+    );
+    return {
+      summary: `${ctx.dryRun ? 'would restore' : 'restored'} ${describeInferenceService(intent)}`,
+      data:
+        intent.mode === 'canary'
+          ? {
+              canaryTrafficPercent: { from: intent.from, to: 0 },
+              revision: intent.previousRevision,
+            }
+          : {
+              field: intent.field,
+              from: intent.from ?? null,
+              to: intent.to,
+              source: intent.source,
+            },
+    };
+  }
   const data = { from: intent.from ?? null, to: intent.to, source: intent.source };
   if (intent.mode === 'env') {
     await ctx.kube.patchDeployment(
@@ -383,6 +581,22 @@ async function reconcile(
 ): Promise<'done' | 'not_done' | 'unknown'> {
   const intent = raw as unknown as RestoreModelIntent;
   try {
+    if (intent.mode === 'mlflow') {
+      if (ctx.modelRegistry === undefined) return 'unknown';
+      const now = await ctx.modelRegistry.versionOfAlias(intent.model, intent.alias, ctx.signal);
+      if (now.version !== intent.to) return 'not_done';
+      if (intent.restart === undefined) return 'done';
+      const deployment = await ctx.kube.readDeployment(intent.namespace, intent.name);
+      return currentRestartedAt(deployment) === intent.restart.restartedAt ? 'done' : 'not_done';
+    }
+    if (intent.mode === 'canary' || intent.mode === 'predictor') {
+      const isvc = await ctx.kube.readCustomObject(
+        KSERVE_INFERENCE_SERVICE,
+        intent.namespace,
+        intent.name,
+      );
+      return inferenceServiceDone(isvc, intent) ? 'done' : 'not_done';
+    }
     const deployment = await ctx.kube.readDeployment(intent.namespace, intent.name);
     if (intent.mode === 'env') {
       const container = deployment.spec?.template.spec?.containers.find(

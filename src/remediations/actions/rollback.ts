@@ -26,6 +26,7 @@ const rollbackSpec = {
     "Rolls a Deployment back exactly as `kubectl rollout undo` does: picks the previous revision among the ReplicaSets it owns (or `toRevision`), and replaces the pod template and annotations with a JSON patch, guarded by `test` operations on the Deployment's uid and generation so that one edited since the plan (for example across a restart) is not overwritten: the step fails instead (a scale in between is no edit). Skips a paused Deployment and one already at that template. With `onlyIfChangedWithin`, acts only when the current revision was rolled out within that window (a bad rollout), and skips otherwise so the next step can run. When the current revision was rolled out is read from the Deployment's `Progressing` condition if it names the current ReplicaSet (its last update time: when that rollout was created, last progressed, completed or timed out; scaling does not change it), else from the ReplicaSet's creation time. The creation time alone would be wrong after a rollout back to a template used before (a GitOps revert, a redeploy after an undo): the deployment controller then reuses the old ReplicaSet and only raises its revision.",
   targetKinds: ['Deployment'],
   remediates: true,
+  writesTarget: true,
   params: {
     type: 'object',
     additionalProperties: false,

@@ -1,5 +1,6 @@
 import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { FromSchema } from 'json-schema-to-ts';
+import { KEDA_SCALED_OBJECT, type CustomObject } from '../../kube/custom-resources';
 import { KubeError } from '../../kube/errors';
 import type { ObjectRef } from '../../kube/port';
 import type { ActionSpec } from '../../policies/action-spec';
@@ -9,9 +10,10 @@ import type { Action, ActionContext, ActionDecision, ActionResult } from '../act
 const scaleSpec = {
   name: 'scale',
   description:
-    "Scales a Deployment to `to` replicas, by `by` more, or by a `factor`, always within `min` and `max`, on the scale subresource. When a HorizontalPodAutoscaler targets the Deployment, the HPA would undo a manual scale, so its `minReplicas` is raised instead (and `maxReplicas` if needed), and the old values are recorded. With `of: hpaMaxReplicas` it raises the ceiling of the HPA that targets the Deployment instead (for an HPA running at its maximum, kubernetes-mixin's `KubeHpaMaxedOut`): `to`, `by` or `factor` apply to the HPA's `maxReplicas`, never above `max` and never lowering it, and the HPA keeps deciding the replicas within its bounds.",
+    "Scales a Deployment to `to` replicas, by `by` more, or by a `factor`, always within `min` and `max`, on the scale subresource. When a HorizontalPodAutoscaler targets the Deployment, the HPA would undo a manual scale, so its `minReplicas` is raised instead (and `maxReplicas` if needed), and the old values are recorded. When a KEDA ScaledObject (`keda.sh/v1alpha1`) targets it, KEDA overrides manual scaling by design (and owns the HPA it made), so the ScaledObject's `minReplicaCount` is raised instead, within the bounds and never above its `maxReplicaCount` (100 when unset), and the previous value is recorded in the step's result and, at the first raise, in the ScaledObject's annotation `remediator.dev/original-replicas`. With `of: hpaMaxReplicas` it raises the ceiling of the HPA that targets the Deployment instead (for an HPA running at its maximum, kubernetes-mixin's `KubeHpaMaxedOut`): `to`, `by` or `factor` apply to the HPA's `maxReplicas`, never above `max` and never lowering it, and the HPA keeps deciding the replicas within its bounds (with a ScaledObject, its `maxReplicaCount` is raised the same way).",
   targetKinds: ['Deployment'],
   remediates: true,
+  writesTarget: true,
   params: {
     type: 'object',
     additionalProperties: false,
@@ -60,6 +62,7 @@ const scaleSpec = {
       resources: ['horizontalpodautoscalers'],
       verbs: ['list', 'patch'],
     },
+    { apiGroups: ['keda.sh'], resources: ['scaledobjects'], verbs: ['get', 'list', 'patch'] },
   ],
   example: { action: 'scale', params: { by: 2, max: 10 }, verify: '5m' },
 } as const satisfies ActionSpec;
@@ -87,6 +90,21 @@ export type ScaleIntent =
       /** The Deployment. */
       readonly name: string;
       readonly hpa: string;
+      readonly from: number;
+      readonly to: number;
+      /** The merge patch, the original-replicas annotation included when it is new. */
+      readonly patch: object;
+    }
+  | {
+      readonly mode: 'keda';
+      readonly namespace: string;
+      /** The Deployment. */
+      readonly name: string;
+      readonly scaledObject: string;
+      /** The Deployment's replicas when planned. */
+      readonly replicas: number;
+      /** `minReplicaCount` (`maxReplicaCount` with `of: hpaMaxReplicas`) before and after. */
+      readonly field: 'minReplicaCount' | 'maxReplicaCount';
       readonly from: number;
       readonly to: number;
       /** The merge patch, the original-replicas annotation included when it is new. */
@@ -147,10 +165,12 @@ async function plan(ctx: ActionContext): Promise<ActionDecision> {
   const { namespace, name } = target;
   const params = ctx.params as ScaleParams;
   const min = params.min ?? scaleSpec.params.properties.min.default;
-  // Two independent reads, one round trip: the Deployment's replicas and the HPAs beside it.
-  const [scale, hpas] = await Promise.all([
+  // Independent reads, one round trip: the Deployment's replicas, the HPAs and the KEDA
+  // ScaledObjects beside it.
+  const [scale, hpas, scaledObjects] = await Promise.all([
     ctx.kube.readDeploymentScale(namespace, name),
     ctx.kube.listHorizontalPodAutoscalers(namespace),
+    listScaledObjects(ctx, namespace),
   ]);
   const current = scale.spec?.replicas ?? 0;
   const { replicas: desired, bound } = clamp(requestedReplicas(current, params), min, params.max);
@@ -164,6 +184,12 @@ async function plan(ctx: ActionContext): Promise<ActionDecision> {
     ...(scale.metadata?.uid ? { uid: scale.metadata.uid } : {}),
   };
 
+  // KEDA owns the HPA it made (keda-hpa-<name>) and overrides manual scaling: its ScaledObject
+  // is the one to raise, never its HPA.
+  const scaledObject = scaledObjectFor(scaledObjects, name);
+  if (scaledObject !== undefined) {
+    return planKeda(namespace, name, scaledObject, current, desired, params, regarding);
+  }
   const hpa = hpaFor(hpas, name);
   if (params.of === 'hpaMaxReplicas') {
     return planHpaMax(namespace, name, hpa, params, regarding);
@@ -213,6 +239,126 @@ async function plan(ctx: ActionContext): Promise<ActionDecision> {
     patch,
   };
   return { kind: 'act', summary: describeHpaChange(intent), intent: { ...intent }, regarding };
+}
+
+/** KEDA's defaults (ScaledObject spec): `minReplicaCount` 0, `maxReplicaCount` 100. */
+const KEDA_DEFAULTS = { minReplicaCount: 0, maxReplicaCount: 100 } as const;
+
+/**
+ * The ScaledObjects of the namespace; none when KEDA is not installed there (its API answers
+ * 404), so that a cluster without KEDA scales as before.
+ */
+async function listScaledObjects(ctx: ActionContext, namespace: string): Promise<CustomObject[]> {
+  try {
+    return await ctx.kube.listCustomObjects(KEDA_SCALED_OBJECT, namespace);
+  } catch (err) {
+    if (err instanceof KubeError && err.reason === 'not_found') return [];
+    throw err;
+  }
+}
+
+/** The ScaledObject whose target is this Deployment (kind and apiVersion default to it). */
+function scaledObjectFor(
+  objects: readonly CustomObject[],
+  deployment: string,
+): CustomObject | undefined {
+  return objects
+    .filter((o) => {
+      const ref = o.spec?.scaleTargetRef as
+        { name?: unknown; kind?: unknown; apiVersion?: unknown } | undefined;
+      return (
+        ref?.name === deployment &&
+        (ref.kind === undefined || ref.kind === 'Deployment') &&
+        (ref.apiVersion === undefined || ref.apiVersion === 'apps/v1')
+      );
+    })
+    .sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1))[0];
+}
+
+function countOf(object: CustomObject, field: keyof typeof KEDA_DEFAULTS): number {
+  const value = object.spec?.[field];
+  return typeof value === 'number' && Number.isInteger(value) ? value : KEDA_DEFAULTS[field];
+}
+
+/**
+ * KEDA manages the Deployment: raise the ScaledObject's `minReplicaCount` to the replicas the
+ * step asks for, never above its `maxReplicaCount`; with `of: hpaMaxReplicas`, raise its
+ * `maxReplicaCount` instead. Only raised, never lowered.
+ */
+function planKeda(
+  namespace: string,
+  name: string,
+  scaledObject: CustomObject,
+  replicas: number,
+  desired: number,
+  params: ScaleParams,
+  regarding: ObjectRef,
+): ActionDecision {
+  const soName = scaledObject.metadata?.name ?? name;
+  const min = countOf(scaledObject, 'minReplicaCount');
+  const max = countOf(scaledObject, 'maxReplicaCount');
+  const what = `ScaledObject ${namespace}/${soName}`;
+  let field: 'minReplicaCount' | 'maxReplicaCount';
+  let from: number;
+  let to: number;
+  let bounds = '';
+  if (params.of === 'hpaMaxReplicas') {
+    field = 'maxReplicaCount';
+    from = max;
+    const requested = requestedReplicas(max, params);
+    to = Math.min(requested, params.max);
+    if (requested > params.max) bounds = ` (max ${params.max})`;
+    if (to <= from) {
+      return {
+        kind: 'skip',
+        reason: `${what} maxReplicaCount is already ${from}; the step asks for ${to}${bounds} and never lowers it`,
+      };
+    }
+  } else {
+    field = 'minReplicaCount';
+    from = min;
+    to = Math.min(desired, max);
+    if (desired > max) bounds = ` (its maxReplicaCount ${max})`;
+    if (to <= from) {
+      return {
+        kind: 'skip',
+        reason: `${what} already keeps at least ${replicasText(from)} (minReplicaCount ${from}, maxReplicaCount ${max}); the step asks for ${desired}`,
+      };
+    }
+  }
+  const recorded = scaledObject.metadata?.annotations?.[ORIGINAL_REPLICAS_ANNOTATION] !== undefined;
+  const patch = {
+    ...(recorded
+      ? {}
+      : {
+          metadata: {
+            annotations: {
+              [ORIGINAL_REPLICAS_ANNOTATION]: JSON.stringify({
+                minReplicaCount: min,
+                maxReplicaCount: max,
+              }),
+            },
+          },
+        }),
+    spec: { [field]: to },
+  };
+  const intent: ScaleIntent = {
+    mode: 'keda',
+    namespace,
+    name,
+    scaledObject: soName,
+    replicas,
+    field,
+    from,
+    to,
+    patch,
+  };
+  return {
+    kind: 'act',
+    summary: `${what} ${field} ${from} → ${to}${bounds} (Deployment at ${replicas} replicas)`,
+    intent: { ...intent },
+    regarding,
+  };
 }
 
 /** `of: hpaMaxReplicas`: raise the ceiling of the HPA that manages the Deployment, within `max`. */
@@ -278,6 +424,25 @@ async function apply(
 ): Promise<ActionResult> {
   const intent = raw as unknown as ScaleIntent;
   const options = { dryRun: ctx.dryRun };
+  if (intent.mode === 'keda') {
+    await ctx.kube.patchCustomObject(
+      KEDA_SCALED_OBJECT,
+      intent.namespace,
+      intent.scaledObject,
+      intent.patch,
+      options,
+    );
+    const what = `ScaledObject ${intent.namespace}/${intent.scaledObject} ${intent.field} ${intent.from} → ${intent.to}`;
+    return {
+      summary: ctx.dryRun ? `would raise ${what}` : `raised ${what}`,
+      data: {
+        scaledObject: intent.scaledObject,
+        field: intent.field,
+        from: intent.from,
+        to: intent.to,
+      },
+    };
+  }
   if (intent.mode === 'hpaMax') {
     await ctx.kube.patchHorizontalPodAutoscaler(
       intent.namespace,
@@ -319,6 +484,14 @@ async function reconcile(
 ): Promise<'done' | 'not_done' | 'unknown'> {
   const intent = raw as unknown as ScaleIntent;
   try {
+    if (intent.mode === 'keda') {
+      const scaledObject = await ctx.kube.readCustomObject(
+        KEDA_SCALED_OBJECT,
+        intent.namespace,
+        intent.scaledObject,
+      );
+      return countOf(scaledObject, intent.field) >= intent.to ? 'done' : 'not_done';
+    }
     if (intent.mode === 'hpa' || intent.mode === 'hpaMax') {
       const hpas = await ctx.kube.listHorizontalPodAutoscalers(intent.namespace);
       const hpa = hpas.find((h) => h.metadata?.name === intent.hpa);

@@ -44,24 +44,19 @@ export class AuditTrail {
       outcome.status === 'failed' ? 'RemediationFailed' : 'RemediationApplied';
     const alertnames = [...new Set(ctx.alerts.map((a) => a.labels.alertname ?? ''))].join(', ');
     const note = `${outcome.summary} (policy ${ctx.policy}, incident ${ctx.incident.id}, alerts ${alertnames})`;
-    try {
-      await kube.createEvent(
-        decision.regarding.namespace,
-        remediationEvent({
-          regarding: decision.regarding,
-          action,
-          reason,
-          note,
-          instance: this.deps.instance,
-          now: this.deps.clock.now(),
-        }),
-      );
-    } catch (err) {
-      this.deps.logger.warn('could not record the audit Event', {
-        action,
-        error: describeError(err),
-      });
-    }
+    await recordEvent(kube, decision.regarding, action, reason, note, this.deps);
+  }
+
+  /** An Event about a GitOps suspension, on the owner or the workload; never fatal. */
+  async suspended(
+    regarding: ObjectRef,
+    note: string,
+    ctx: Pick<ActionContext, 'dryRun' | 'policy' | 'incident'>,
+  ): Promise<void> {
+    const { kube } = this.deps;
+    if (kube === undefined || ctx.dryRun) return;
+    const full = `${note} (policy ${ctx.policy}, incident ${ctx.incident.id})`;
+    await recordEvent(kube, regarding, 'suspend', 'GitOpsSuspended', full, this.deps);
   }
 
   /** The target as an audit Event's `regarding`, with its uid; undefined if it cannot be read. */
@@ -74,5 +69,34 @@ export class AuditTrail {
       if (err instanceof KubeError) return undefined;
       throw err;
     }
+  }
+}
+
+/** Writes one Event; a failure is logged, never thrown: the audit trail must not stop a fix. */
+export async function recordEvent(
+  kube: KubePort,
+  regarding: ObjectRef,
+  action: string,
+  reason: AuditReason,
+  note: string,
+  deps: { readonly instance: string; readonly logger: Logger; readonly clock: Clock },
+): Promise<void> {
+  try {
+    await kube.createEvent(
+      regarding.namespace,
+      remediationEvent({
+        regarding,
+        action,
+        reason,
+        note,
+        instance: deps.instance,
+        now: deps.clock.now(),
+      }),
+    );
+  } catch (err) {
+    deps.logger.warn('could not record the audit Event', {
+      action,
+      error: describeError(err),
+    });
   }
 }

@@ -25,19 +25,28 @@ import type { Journal } from '../../journal/journal';
 import type { PlanRecords, PlanStatus, StoredPlan } from '../../journal/plan-records';
 import type { RemediationRecords } from '../../journal/remediation-records';
 import type { SilenceRecords } from '../../journal/silence-records';
-import type { KubePort } from '../../kube/port';
+import type { KubePort, ObjectRef } from '../../kube/port';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { Notifier } from '../../notify/notifier';
 import { isNamedTarget } from '../../policies/planner';
 import type { PolicySet } from '../../policies/policy';
 import type { SourceConnection } from '../../sources/http';
+import type { ModelRegistry } from '../../sources/mlflow';
 import type { Action } from '../action';
 import type { AttemptRecords } from '../coordination/attempts';
 import type { TargetLocks } from '../coordination/locks';
 import type { EscalationReason, Escalator } from '../escalation';
 import { Approvals, type AnsweredApproval, type ApprovalAnswer } from './approvals';
-import { AuditTrail } from './audit-trail';
+import { DEFAULT_GITOPS_SETTINGS, ownerText, type GitOpsSettings } from '../gitops';
+import {
+  NotSuspendedError,
+  resumeHint,
+  resumeOwner,
+  type SuspensionResult,
+} from '../gitops-suspension';
+import type { CustomResource } from '../../kube/custom-resources';
+import { AuditTrail, recordEvent } from './audit-trail';
 import { judgesPolicy } from './circuit';
 import { CircuitStore } from './circuits';
 import { GateChecks } from './gate-checks';
@@ -92,6 +101,10 @@ export interface ExecutorDeps {
   dryRunNotify: boolean;
   /** Steps run at once, across plans (`--parallel-steps`). */
   parallelSteps: number;
+  /** MLflow's model registry, for `restore-model` with `mlflow:`; absent when not configured. */
+  modelRegistry?: ModelRegistry | undefined;
+  /** How Argo CD and Flux mark what they manage; Argo CD's defaults when absent. */
+  gitops?: GitOpsSettings;
   /** Told after each journaled change of the global pause. */
   onPauseChange?: (paused: boolean) => void;
 }
@@ -123,6 +136,7 @@ export class Executor {
       instance: deps.instance,
       notifier: deps.notifier,
       signal: this.stopping.signal,
+      modelRegistry: deps.modelRegistry,
     };
     this.slots = new StepSlots(deps);
     this.pause = new PauseSwitch(deps);
@@ -137,6 +151,7 @@ export class Executor {
       kube,
       locks,
       attempts,
+      gitops: deps.gitops ?? DEFAULT_GITOPS_SETTINGS,
     });
     this.runner = new StepRunner({
       gates,
@@ -186,6 +201,37 @@ export class Executor {
 
   get isPaused(): boolean {
     return this.pause.isPaused;
+  }
+
+  /**
+   * Lifts a GitOps suspension remediator made, for a human who fixed Git (`POST
+   * /api/v1/gitops/resume`): the owner reconciles again, and an Event on it says who resumed it.
+   * Refuses (NotSuspendedError) an object remediator did not suspend; KubeError when the
+   * cluster says no; a dry run or no credentials changes nothing and says so.
+   */
+  async resumeGitOps(
+    resource: CustomResource,
+    namespace: string,
+    name: string,
+    by: string,
+  ): Promise<string> {
+    const { kube, logger } = this.deps;
+    if (kube === undefined || this.deps.dryRun) {
+      throw new NotSuspendedError(
+        'remediator runs in dry-run mode here: it suspended nothing, and resumes nothing',
+      );
+    }
+    const resumed = await resumeOwner(kube, resource, namespace, name, this.deps.clock.now());
+    await recordEvent(
+      kube,
+      resumed.ref,
+      'resume',
+      'GitOpsResumed',
+      `${resumed.summary} by ${by}`,
+      this.deps,
+    );
+    logger.info('GitOps suspension lifted', { kind: resource.kind, namespace, name, by });
+    return resumed.summary;
   }
 
   /** The global pause: plans are still made and journaled, no step runs. Survives restarts. */
@@ -428,6 +474,8 @@ export class Executor {
     });
     if (decision?.kind === 'act' && outcome.status !== 'skipped')
       await this.audit.record(decision, step.action, outcome, ctx);
+    if (result.suspensions !== undefined && decision?.kind === 'act')
+      await this.announceSuspensions(running, decision.regarding, result.suspensions);
     if (outcome.status === 'failed' && action.remediates && !ctx.dryRunPlan) {
       await this.circuits.recordRun(
         plan.policy,
@@ -449,6 +497,41 @@ export class Executor {
         false,
       );
     }
+  }
+
+  /**
+   * GitOps owners suspended before a write stay suspended (lifting it after a rollback would
+   * redeploy the bad version): an Event on each owner and on the workload, and humans are told
+   * what was suspended and how to resume once Git is fixed. In a dry run nothing was stored, and
+   * the escalation records what it would have said.
+   */
+  private async announceSuspensions(
+    running: RunningStep,
+    workload: ObjectRef | undefined,
+    suspensions: readonly SuspensionResult[],
+  ): Promise<void> {
+    const { plan, incident, ctx } = running;
+    const changed = suspensions.filter((s) => s.changed);
+    if (changed.length === 0) return;
+    const target =
+      workload === undefined
+        ? 'the target'
+        : `${workload.kind} ${workload.namespace}/${workload.name}`;
+    for (const suspension of changed) {
+      const note = `${suspension.summary} so that it does not revert ${plan.steps[running.index]?.action ?? 'the change'} of ${target}; it stays suspended until a human resumes it: ${resumeHint(suspension.owner)}`;
+      await this.audit.suspended(suspension.ref, note, ctx);
+      if (workload !== undefined) await this.audit.suspended(workload, note, ctx);
+    }
+    const what = changed.map((s) => ownerText(s.owner)).join(' and ');
+    const how = changed.map((s) => resumeHint(s.owner)).join('; ');
+    const detail = `${ctx.dryRun ? 'would have suspended' : 'suspended'} ${what} before writing to ${target}, so that it does not revert the change. remediator never lifts a suspension itself (resuming now would redeploy what Git holds): fix Git first, then resume with ${how}`;
+    const latest = this.deps.store.get(incident.id) ?? incident;
+    await this.deps.escalator.inform(
+      latest,
+      'gitops_suspended',
+      detail,
+      this.deps.dryRun || plan.dryRun,
+    );
   }
 
   /** Automation gives up on this plan: the plan is marked escalated and humans are told. */

@@ -6,10 +6,13 @@
  */
 import type { Incident } from '../../incidents/incident';
 import type { StoredPlan } from '../../journal/plan-records';
-import { readTargetObject } from '../../kube/objects';
+import { API_VERSIONS, readTargetObject } from '../../kube/objects';
 import type { KubePort } from '../../kube/port';
+import type { RenderedTarget } from '../../policies/planner';
 import type { PolicySet } from '../../policies/policy';
 import type { Action, ActionContext } from '../action';
+import { gitopsOwnersOf, ownerText, type GitOpsSettings } from '../gitops';
+import { confirmOwners, type ConfirmedOwner } from '../gitops-suspension';
 import type { AttemptRecords } from '../coordination/attempts';
 import type { LeaseSubject } from '../coordination/leases';
 import type { TargetLocks } from '../coordination/locks';
@@ -26,6 +29,18 @@ export interface GateChecksDeps {
   kube?: KubePort | undefined;
   locks?: TargetLocks | undefined;
   attempts?: AttemptRecords | undefined;
+  /** How Argo CD and Flux mark what they manage. */
+  gitops: GitOpsSettings;
+}
+
+/**
+ * The cluster gates passed, and GitOps controllers manage the target: if the action decides to
+ * write, `skip` turns the step into a `gitops_managed` skip naming them, `suspend` suspends them
+ * first. Decided after the action's plan, so that a step with nothing to do runs its course.
+ */
+export interface GitOpsManaged {
+  readonly mode: 'skip' | 'suspend';
+  readonly owners: readonly ConfirmedOwner[];
 }
 
 export class GateChecks {
@@ -51,14 +66,17 @@ export class GateChecks {
     return protectedNamespace(plan.target, this.deps.policies().safety);
   }
 
-  /** The gates read from the cluster: the opt-out annotation, then (first step) the blast radius. */
+  /**
+   * The gates read from the cluster: the opt-out annotation, then (first step) the blast radius,
+   * then whether a GitOps controller manages the target (for an action that writes to it).
+   */
   async cluster(
     plan: StoredPlan,
     index: number,
     action: Action,
     subject: LeaseSubject,
     ctx: ActionContext,
-  ): Promise<Skip | undefined> {
+  ): Promise<Skip | GitOpsManaged | undefined> {
     const { kube, attempts } = this.deps;
     const safety = this.deps.policies().safety;
     if (kube === undefined) return undefined;
@@ -74,7 +92,40 @@ export class GateChecks {
           )
         : undefined,
     ]);
-    return optedOut(object?.metadata?.annotations, safety) ?? tooMany;
+    const skip = optedOut(object?.metadata?.annotations, safety) ?? tooMany;
+    if (skip !== undefined || object === undefined || action.writesTarget !== true) return skip;
+    return this.gitops(plan, target, object, kube);
+  }
+
+  /**
+   * `gitops:` for a step that writes to the target: the owners its labels and annotations name,
+   * confirmed by reading them, for the step runner; `ignore` reads nothing.
+   */
+  private async gitops(
+    plan: StoredPlan,
+    target: RenderedTarget,
+    object: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    },
+    kube: KubePort,
+  ): Promise<GitOpsManaged | undefined> {
+    const mode = plan.gitops ?? 'skip';
+    if (mode === 'ignore') return undefined;
+    const candidates = gitopsOwnersOf(
+      {
+        apiVersion: API_VERSIONS[target.kind],
+        kind: target.kind,
+        namespace: target.namespace,
+        name: target.name,
+        ...(object.metadata?.labels ? { labels: object.metadata.labels } : {}),
+        ...(object.metadata?.annotations ? { annotations: object.metadata.annotations } : {}),
+      },
+      this.deps.gitops,
+    );
+    if (candidates.length === 0) return undefined;
+    const owners = await confirmOwners(kube, candidates);
+    if (owners.length === 0) return undefined;
+    return { mode, owners };
   }
 
   /** The subject's lock, outside dry runs; resolves with its release, or the skip. */
@@ -89,4 +140,16 @@ export class GateChecks {
     if (!lock.ok) return { code: 'locked', reason: `${lock.holder} is acting on this target` };
     return () => lock.release();
   }
+}
+
+/** The skip of a step whose write a GitOps controller would revert, naming who manages it. */
+export function gitopsSkip(
+  target: { readonly kind: string; readonly namespace: string; readonly name: string },
+  owners: readonly ConfirmedOwner[],
+): Skip {
+  const names = owners.map((o) => `${ownerText(o)} (${o.via})`).join(' and ');
+  return {
+    code: 'gitops_managed',
+    reason: `${target.kind} ${target.namespace}/${target.name} is managed by ${names}, which would revert the change at its next sync; the policy says gitops: skip, so nothing was written. Fix it in Git, or set gitops: suspend to let remediator suspend ${owners.length === 1 ? 'it' : 'them'} and act`,
+  };
 }

@@ -13,6 +13,7 @@ export const ESCALATING_SKIPS: ReadonlySet<SkipCode> = new Set([
   'circuit_open',
   'blast_radius',
   'budget',
+  'gitops_managed',
 ]);
 
 export function protectedNamespace(

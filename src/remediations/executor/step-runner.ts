@@ -8,9 +8,15 @@ import type { Incident } from '../../incidents/incident';
 import type { StoredPlan } from '../../journal/plan-records';
 import type { KubePort } from '../../kube/port';
 import type { AttemptRecords } from '../coordination/attempts';
+import {
+  SuspensionFailed,
+  suspendOwners,
+  type ConfirmedOwner,
+  type SuspensionResult,
+} from '../gitops-suspension';
 import { groupSubject, targetSubject, type LeaseSubject } from '../coordination/leases';
 import type { CircuitStore } from './circuits';
-import type { GateChecks } from './gate-checks';
+import { gitopsSkip, type GateChecks } from './gate-checks';
 import type { PlanSilences } from './silences';
 import { cooldownOrBudget, type Skip } from './gates';
 import {
@@ -83,7 +89,9 @@ export class StepRunner {
         : undefined;
     try {
       if (gate.status === 'rejected') throw gate.reason;
-      if (gate.value !== undefined) return { outcome: { status: 'skipped', skip: gate.value } };
+      if (gate.value !== undefined && 'code' in gate.value)
+        return { outcome: { status: 'skipped', skip: gate.value } };
+      const gitops = gate.value;
       if (unlock.status === 'rejected') throw unlock.reason;
       if (release === undefined)
         return { outcome: { status: 'skipped', skip: unlock.value as Skip } };
@@ -109,10 +117,22 @@ export class StepRunner {
           decision,
         };
       }
+      // The step would write, and a GitOps controller would revert it: `gitops: skip` stops here,
+      // before anyone is asked to approve a write that will not happen.
+      if (gitops?.mode === 'skip' && ctx.target !== undefined)
+        return { outcome: { status: 'skipped', skip: gitopsSkip(ctx.target, gitops.owners) } };
+      const suspendFirst = gitops?.mode === 'suspend' ? gitops.owners : undefined;
       // A human decides first: the attempt is not recorded (no cooldown starts), the lock and
       // the blast radius's admission are released below, and all are taken again on approval.
-      if (askApproval)
-        return { approval: `${action.name}${describeTarget(plan)}: ${decision.summary}` };
+      if (askApproval) {
+        const suspending =
+          suspendFirst === undefined || suspendFirst.length === 0
+            ? ''
+            : `, after suspending ${ownersText(suspendFirst)} (managed by GitOps)`;
+        return {
+          approval: `${action.name}${describeTarget(plan)}: ${decision.summary}${suspending}`,
+        };
+      }
       // Shutting down: nothing is written from here on (an attempt recorded now would hold the
       // next start's retry in cooldown); the plan stays where it was, for the next start.
       ctx.signal?.throwIfAborted();
@@ -145,19 +165,48 @@ export class StepRunner {
         ctx.dryRun,
         ctx.now,
       );
+      // The GitOps owners are suspended after the intent is journaled and before the write, so
+      // the write is never reverted; a failed suspension fails the step with nothing written.
+      let suspensions: SuspensionResult[] = [];
+      if (suspendFirst !== undefined && deps.kube !== undefined) {
+        try {
+          suspensions = await suspendOwners(deps.kube, suspendFirst, suspensionReason(plan, ctx), {
+            dryRun: ctx.dryRun,
+          });
+        } catch (err) {
+          if (!(err instanceof SuspensionFailed)) throw err;
+          // Those suspended before the failure stay so: humans must still hear about them.
+          return {
+            outcome: failure(err.cause, `suspending ${ownersText(suspendFirst)} failed`),
+            decision,
+            intentId,
+            ...(err.done.length === 0 ? {} : { suspensions: err.done }),
+          };
+        }
+      }
+      const before =
+        suspensions.length === 0 ? '' : `${suspensions.map((r) => r.summary).join('; ')}; then `;
+      const withSuspensions = suspensions.length === 0 ? {} : { suspensions };
       try {
         const result = await action.apply(ctx, decision.intent);
         return {
           outcome: {
             status: ctx.dryRun ? 'dry_run' : 'applied',
-            summary: result.summary,
+            summary: `${before}${result.summary}`,
             ...(result.data ? { result: result.data } : {}),
           },
           decision,
           intentId,
+          ...withSuspensions,
         };
       } catch (err) {
-        return { outcome: failure(err, `${action.name} failed`), decision, intentId };
+        const failed = failure(err, `${action.name} failed`);
+        return {
+          outcome: { ...failed, summary: `${before}${failed.summary}` },
+          decision,
+          intentId,
+          ...withSuspensions,
+        };
       }
     } finally {
       // An attempt the blast radius admitted but that was not recorded no longer counts.
@@ -165,6 +214,20 @@ export class StepRunner {
       await release?.();
     }
   }
+}
+
+function ownersText(owners: readonly ConfirmedOwner[]): string {
+  return owners.map((o) => `${o.resource.kind} ${o.namespace}/${o.name}`).join(' and ');
+}
+
+/** What the suspended object records about who suspended it. */
+function suspensionReason(
+  plan: StoredPlan,
+  ctx: { readonly now: Date; readonly target?: { kind: string; namespace: string; name: string } },
+) {
+  const target =
+    ctx.target === undefined ? '' : `${ctx.target.kind} ${ctx.target.namespace}/${ctx.target.name}`;
+  return { incident: plan.incidentId, policy: plan.policy, target, at: ctx.now };
 }
 
 /** What the plan's lock and attempt record are about: its target, or its incident's group. */

@@ -9,8 +9,10 @@ import type { StoredPlan } from '../../journal/plan-records';
 import { KubeError } from '../../kube/errors';
 import type { KubePort } from '../../kube/port';
 import type { Notifier } from '../../notify/notifier';
+import type { ModelRegistry } from '../../sources/mlflow';
 import { isNamedTarget, targetText, type RenderedTarget } from '../../policies/planner';
 import type { Action, ActionContext, ActionDecision } from '../action';
+import type { SuspensionResult } from '../gitops-suspension';
 import type { Skip } from './gates';
 
 /** One step of a plan as it runs: the plan and incident as read at its start, its action and context. */
@@ -33,6 +35,8 @@ export interface StepResult {
   outcome: StepOutcome;
   decision?: ActionDecision;
   intentId?: number;
+  /** The GitOps owners the step suspended (or, in a dry run, would have) before its write. */
+  suspensions?: readonly SuspensionResult[];
 }
 
 export function failure(err: unknown, what: string): Extract<StepOutcome, { status: 'failed' }> {
@@ -76,6 +80,7 @@ export interface StepSurroundings {
   readonly instance: string;
   readonly notifier: Notifier;
   readonly signal: AbortSignal;
+  readonly modelRegistry?: ModelRegistry | undefined;
 }
 
 /** The context one step's action runs in. */
@@ -103,6 +108,9 @@ export function stepContext(
     instance: surroundings.instance,
     notifier: surroundings.notifier,
     signal: surroundings.signal,
+    ...(surroundings.modelRegistry === undefined
+      ? {}
+      : { modelRegistry: surroundings.modelRegistry }),
   };
 }
 

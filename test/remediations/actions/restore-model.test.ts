@@ -5,7 +5,10 @@ import {
   RESTARTED_AT_ANNOTATION,
 } from '../../../src/remediations/actions/restart';
 import { restoreModel } from '../../../src/remediations/actions/restore-model';
+import { MODEL_HISTORY_ANNOTATION } from '../../../src/remediations/actions/kserve';
+import type { ModelRegistry, ModelVersion } from '../../../src/sources/mlflow';
 import type { FakeKube, KubeObject } from '../../support/fake-kube';
+import { inferenceService } from '../../support/gitops/objects';
 import {
   context,
   kubeFailure,
@@ -472,6 +475,254 @@ describe('restore-model', () => {
       expect(await restoreModel.reconcile(ctx, intent)).toBe('not_done');
       await restoreModel.apply(ctx, intent);
       expect(await restoreModel.reconcile(ctx, intent)).toBe('done');
+    });
+  });
+
+  describe('on a KServe InferenceService', () => {
+    const ISVC = '/apis/serving.kserve.io/v1beta1/namespaces/ns/inferenceservices/heart';
+    const TARGET = { kind: 'InferenceService' as const, namespace: 'ns', name: 'heart' };
+    const stored = (): KubeObject =>
+      fake.get('serving.kserve.io/v1beta1', 'InferenceService', 'ns', 'heart');
+
+    it('sends all traffic of a canary rollout back to the previous revision', async () => {
+      const seeded = fake.seed(inferenceService('ns', 'heart', { canary: 20 }));
+      const ctx = context(kube, { target: TARGET, params: { predictorField: 'storageUri' } });
+      const decision = await planned(restoreModel, ctx);
+      expect(decision.regarding).toEqual({
+        apiVersion: 'serving.kserve.io/v1beta1',
+        kind: 'InferenceService',
+        namespace: 'ns',
+        name: 'heart',
+        uid: seeded.metadata.uid,
+      });
+      const result = await restoreModel.apply(ctx, decision.intent);
+      expect(result).toEqual({
+        summary:
+          'restored InferenceService ns/heart canary rolled back: all traffic to the previous revision heart-predictor-00001 (canaryTrafficPercent 20 → 0; heart-predictor-00002 keeps none)',
+        data: { canaryTrafficPercent: { from: 20, to: 0 }, revision: 'heart-predictor-00001' },
+      });
+      expect(fake.writes()).toMatchObject([
+        {
+          method: 'PATCH',
+          path: ISVC,
+          contentType: 'application/merge-patch+json',
+          status: 200,
+          body: { spec: { predictor: { canaryTrafficPercent: 0 } } },
+        },
+      ]);
+      // The model itself is untouched: the new revision stays, without traffic, to be examined.
+      expect(stored().spec.predictor).toEqual({
+        canaryTrafficPercent: 0,
+        model: { modelFormat: { name: 'sklearn' }, storageUri: 'gs://models/heart/v42' },
+      });
+      expect(await restoreModel.reconcile(ctx, decision.intent)).toBe('done');
+    });
+
+    it('skips a canary already rolled back', async () => {
+      fake.seed(inferenceService('ns', 'heart', { canary: 0 }));
+      expect(
+        await restoreModel.plan(
+          context(kube, { target: TARGET, params: { predictorField: 'storageUri' } }),
+        ),
+      ).toEqual({
+        kind: 'skip',
+        reason:
+          'InferenceService ns/heart already sends all traffic to its previous revision heart-predictor-00001 (canaryTrafficPercent 0)',
+      });
+    });
+
+    it('without a canary, restores storageUri to the given version and records the one it replaces', async () => {
+      fake.seed(inferenceService('ns', 'heart'));
+      const ctx = context(kube, {
+        target: TARGET,
+        params: { predictorField: 'storageUri', version: 'gs://models/heart/v41' },
+      });
+      const decision = await planned(restoreModel, ctx);
+      expect(decision.summary).toBe(
+        'InferenceService ns/heart predictor storageUri gs://models/heart/v42 → gs://models/heart/v41 (known-good: params)',
+      );
+      await restoreModel.apply(ctx, decision.intent);
+      expect(stored().spec.predictor.model.storageUri).toBe('gs://models/heart/v41');
+      expect(JSON.parse(stored().metadata.annotations[MODEL_HISTORY_ANNOTATION])).toEqual([
+        { at: NOW_SECONDS, field: 'storageUri', value: 'gs://models/heart/v42' },
+      ]);
+      expect(fake.writes()[0]).toMatchObject({ contentType: 'application/merge-patch+json' });
+    });
+
+    it('without a version, goes back to the newest other value remediator recorded', async () => {
+      const history = JSON.stringify([
+        { at: '2026-11-01T00:00:00Z', field: 'storageUri', value: 'gs://models/heart/v40' },
+        { at: '2026-11-20T00:00:00Z', field: 'storageUri', value: 'gs://models/heart/v41' },
+        { at: '2026-11-21T00:00:00Z', field: 'runtimeVersion', value: '1.3.0' },
+      ]);
+      fake.seed(
+        inferenceService('ns', 'heart', { annotations: { [MODEL_HISTORY_ANNOTATION]: history } }),
+      );
+      const decision = await planned(
+        restoreModel,
+        context(kube, { target: TARGET, params: { predictorField: 'storageUri' } }),
+      );
+      expect(decision.summary).toBe(
+        'InferenceService ns/heart predictor storageUri gs://models/heart/v42 → gs://models/heart/v41 (known-good: remediator history (before 2026-11-20T00:00:00Z))',
+      );
+    });
+
+    it('restores the model format version when the policy names it', async () => {
+      fake.seed({
+        ...inferenceService('ns', 'heart'),
+        spec: { predictor: { model: { modelFormat: { name: 'sklearn', version: '1.5' } } } },
+      });
+      const ctx = context(kube, {
+        target: TARGET,
+        params: { predictorField: 'modelFormat.version', version: '1.4' },
+      });
+      await restoreModel.apply(ctx, (await planned(restoreModel, ctx)).intent);
+      expect(stored().spec.predictor.model.modelFormat).toEqual({
+        name: 'sklearn',
+        version: '1.4',
+      });
+    });
+
+    it('skips without a canary and without a known-good value', async () => {
+      fake.seed(inferenceService('ns', 'heart'));
+      expect(
+        await restoreModel.plan(
+          context(kube, { target: TARGET, params: { predictorField: 'storageUri' } }),
+        ),
+      ).toEqual({
+        kind: 'skip',
+        reason:
+          'InferenceService ns/heart has no canary rollout in progress and no known-good storageUri recorded: give `version`',
+      });
+      expect(fake.writes()).toEqual([]);
+    });
+
+    it('sends the patch with dryRun=All in a dry run and stores nothing', async () => {
+      fake.seed(inferenceService('ns', 'heart', { canary: 20 }));
+      const ctx = context(kube, {
+        target: TARGET,
+        params: { predictorField: 'storageUri' },
+        dryRun: true,
+      });
+      const result = await restoreModel.apply(ctx, (await planned(restoreModel, ctx)).intent);
+      expect(result.summary).toMatch(
+        /^would restore InferenceService ns\/heart canary rolled back/,
+      );
+      expect(fake.writes()).toMatchObject([{ path: ISVC, query: { dryRun: 'All' }, status: 200 }]);
+      expect(stored().spec.predictor.canaryTrafficPercent).toBe(20);
+    });
+  });
+
+  describe('with the version in an MLflow model registry', () => {
+    /** A registry holding versions 5 (READY), 6 (FAILED), 7 (READY, champion), 8 (READY). */
+    function registry(): ModelRegistry & { moves: string[] } {
+      let champion = '7';
+      const moves: string[] = [];
+      const versions: ModelVersion[] = [
+        { name: 'heart', version: '5', status: 'READY', aliases: [] },
+        { name: 'heart', version: '6', status: 'FAILED_REGISTRATION', aliases: [] },
+        { name: 'heart', version: '7', status: 'READY', aliases: [] },
+        { name: 'heart', version: '8', status: 'READY', aliases: [] },
+      ];
+      return {
+        moves,
+        versionOfAlias: (model, alias) =>
+          Promise.resolve({ name: model, version: champion, status: 'READY', aliases: [alias] }),
+        versions: () => Promise.resolve(versions),
+        setAlias: (model, alias, version) => {
+          moves.push(`${model}@${alias} → ${version}`);
+          champion = version;
+          return Promise.resolve();
+        },
+      };
+    }
+    const MLFLOW = { mlflow: { model: 'heart', alias: 'champion', restart: true } };
+
+    it('points the alias to the newest READY version below it, then restarts the Deployment', async () => {
+      fake.seed(webDeployment());
+      const models = registry();
+      const ctx = { ...context(kube, { target: WEB, params: MLFLOW }), modelRegistry: models };
+      const decision = await planned(restoreModel, ctx);
+      expect(decision.summary).toBe(
+        'MLflow model heart alias champion version 7 → 5, then restart ns/web (known-good: the newest READY version below 7)',
+      );
+      expect(await restoreModel.reconcile(ctx, decision.intent)).toBe('not_done');
+      const result = await restoreModel.apply(ctx, decision.intent);
+      expect(result.summary).toBe(
+        'restored MLflow model heart alias champion version 7 → 5 and restarted ns/web',
+      );
+      expect(result.data).toMatchObject({ model: 'heart', alias: 'champion', from: '7', to: '5' });
+      expect(models.moves).toEqual(['heart@champion → 5']);
+      expect(fake.writes()).toMatchObject([
+        {
+          method: 'PATCH',
+          path: DEPLOYMENT,
+          contentType: 'application/strategic-merge-patch+json',
+        },
+      ]);
+      expect(
+        fake.get('apps/v1', 'Deployment', 'ns', 'web').spec.template.metadata.annotations[
+          RESTARTED_AT_ANNOTATION
+        ],
+      ).toBe(NOW_SECONDS);
+      expect(await restoreModel.reconcile(ctx, decision.intent)).toBe('done');
+    });
+
+    it('takes a given version, and moves only the alias without restart: false', async () => {
+      fake.seed(webDeployment());
+      const models = registry();
+      const ctx = {
+        ...context(kube, {
+          target: WEB,
+          params: { version: '8', mlflow: { model: 'heart', alias: 'champion', restart: false } },
+        }),
+        modelRegistry: models,
+      };
+      await restoreModel.apply(ctx, (await planned(restoreModel, ctx)).intent);
+      expect(models.moves).toEqual(['heart@champion → 8']);
+      expect(fake.writes()).toEqual([]);
+    });
+
+    it('leaves the alias alone in a dry run, where only the restart is checked', async () => {
+      fake.seed(webDeployment());
+      const models = registry();
+      const ctx = {
+        ...context(kube, { target: WEB, params: MLFLOW, dryRun: true }),
+        modelRegistry: models,
+      };
+      const result = await restoreModel.apply(ctx, (await planned(restoreModel, ctx)).intent);
+      expect(result.summary).toBe(
+        'would restore MLflow model heart alias champion version 7 → 5 and restart ns/web (MLflow has no dry run: the alias was not moved)',
+      );
+      expect(models.moves).toEqual([]);
+      expect(fake.writes()).toMatchObject([{ query: { dryRun: 'All' } }]);
+    });
+
+    it('skips without a registry, or without an earlier READY version', async () => {
+      fake.seed(webDeployment());
+      expect(await restoreModel.plan(context(kube, { target: WEB, params: MLFLOW }))).toEqual({
+        kind: 'skip',
+        reason: 'no MLflow model registry configured (--mlflow-url)',
+      });
+      const models = registry();
+      await models.setAlias('heart', 'champion', '5');
+      expect(
+        await restoreModel.plan({
+          ...context(kube, { target: WEB, params: MLFLOW }),
+          modelRegistry: models,
+        }),
+      ).toEqual({
+        kind: 'skip',
+        reason: 'heart@champion is at version 5 and no READY version precedes it',
+      });
+    });
+
+    it('refuses mlflow together with container or configMap', () => {
+      expect(restoreModel.checkParams?.({ ...MLFLOW, container: 'model' })).toEqual([
+        ['mlflow', 'set `mlflow`, or `container`/`configMap`, not both'],
+      ]);
+      expect(restoreModel.needsModelRegistry?.(MLFLOW)).toBe(true);
+      expect(restoreModel.needsModelRegistry?.(ENV_MODE)).toBe(false);
     });
   });
 });

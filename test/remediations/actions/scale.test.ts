@@ -5,6 +5,7 @@ import {
   scale,
 } from '../../../src/remediations/actions/scale';
 import type { FakeKube, KubeObject } from '../../support/fake-kube';
+import { scaledObject } from '../../support/gitops/objects';
 import { context, kubeFailure, planned, startKube, WEB, webDeployment } from '../support';
 
 const SCALE = '/apis/apps/v1/namespaces/ns/deployments/web/scale';
@@ -346,6 +347,111 @@ describe('scale', () => {
       expect(result.summary).toBe('would raise HPA ns/web maxReplicas 6 → 8');
       expect(fake.writes()).toMatchObject([{ path: HPA, query: { dryRun: 'All' } }]);
       expect(storedHpa().spec.maxReplicas).toBe(6);
+    });
+  });
+
+  describe('with a KEDA ScaledObject targeting the Deployment', () => {
+    const SO = '/apis/keda.sh/v1alpha1/namespaces/ns/scaledobjects/web';
+    const storedSo = (): KubeObject => fake.get('keda.sh/v1alpha1', 'ScaledObject', 'ns', 'web');
+    /** KEDA's own HPA for the ScaledObject, which a raise must leave alone. */
+    const kedaHpa = (): KubeObject => ({
+      ...hpa(2, 6),
+      metadata: { name: 'keda-hpa-web', namespace: 'ns' },
+    });
+
+    it('raises its minReplicaCount, not the replicas nor KEDA’s HPA, and records the previous value', async () => {
+      fake.seed(deploymentAt(4));
+      fake.seed(scaledObject('ns', 'web', 'web', { min: 2, max: 20 }));
+      fake.seed(kedaHpa());
+      const ctx = context(kube, { target: WEB, params: { by: 4, max: 10 } });
+      const decision = await planned(scale, ctx);
+      expect(decision.summary).toBe(
+        'ScaledObject ns/web minReplicaCount 2 → 8 (Deployment at 4 replicas)',
+      );
+      const result = await scale.apply(ctx, decision.intent);
+      expect(result).toEqual({
+        summary: 'raised ScaledObject ns/web minReplicaCount 2 → 8',
+        data: { scaledObject: 'web', field: 'minReplicaCount', from: 2, to: 8 },
+      });
+      expect(fake.writes()).toMatchObject([
+        {
+          method: 'PATCH',
+          path: SO,
+          contentType: 'application/merge-patch+json',
+          status: 200,
+          body: {
+            metadata: {
+              annotations: {
+                [ORIGINAL_REPLICAS_ANNOTATION]: '{"minReplicaCount":2,"maxReplicaCount":20}',
+              },
+            },
+            spec: { minReplicaCount: 8 },
+          },
+        },
+      ]);
+      expect(storedSo().spec).toMatchObject({ minReplicaCount: 8, maxReplicaCount: 20 });
+      expect(replicas()).toBe(4);
+      expect(await scale.reconcile(ctx, decision.intent)).toBe('done');
+    });
+
+    it('never raises minReplicaCount above maxReplicaCount (100 when unset)', async () => {
+      fake.seed(deploymentAt(4));
+      fake.seed(scaledObject('ns', 'web', 'web', { max: 6 }));
+      const ctx = context(kube, { target: WEB, params: { by: 4, max: 10 } });
+      const decision = await planned(scale, ctx);
+      expect(decision.summary).toBe(
+        'ScaledObject ns/web minReplicaCount 0 → 6 (its maxReplicaCount 6) (Deployment at 4 replicas)',
+      );
+      fake.seed(scaledObject('ns', 'api', 'api'));
+      fake.seed({ ...deploymentAt(90), metadata: { ...webDeployment().metadata, name: 'api' } });
+      const api = await planned(
+        scale,
+        context(kube, { target: { ...WEB, name: 'api' }, params: { factor: 2, max: 500 } }),
+      );
+      expect(api.summary).toBe(
+        'ScaledObject ns/api minReplicaCount 0 → 100 (its maxReplicaCount 100) (Deployment at 90 replicas)',
+      );
+    });
+
+    it('skips when the ScaledObject already keeps at least that many replicas', async () => {
+      fake.seed(deploymentAt(4));
+      fake.seed(scaledObject('ns', 'web', 'web', { min: 8, max: 8 }));
+      expect(await scale.plan(context(kube, { target: WEB, params: { by: 4, max: 10 } }))).toEqual({
+        kind: 'skip',
+        reason:
+          'ScaledObject ns/web already keeps at least 8 replicas (minReplicaCount 8, maxReplicaCount 8); the step asks for 8',
+      });
+    });
+
+    it('raises maxReplicaCount with of: hpaMaxReplicas', async () => {
+      fake.seed(deploymentAt(6));
+      fake.seed(scaledObject('ns', 'web', 'web', { min: 2, max: 6 }));
+      const ctx = context(kube, {
+        target: WEB,
+        params: { of: 'hpaMaxReplicas', factor: 1.5, max: 20 },
+      });
+      await scale.apply(ctx, (await planned(scale, ctx)).intent);
+      expect(storedSo().spec).toMatchObject({ minReplicaCount: 2, maxReplicaCount: 9 });
+    });
+
+    it('ignores a ScaledObject of another Deployment, and a namespace without KEDA', async () => {
+      fake.seed(deploymentAt(4));
+      fake.seed(scaledObject('ns', 'worker', 'worker', { min: 1 }));
+      const ctx = context(kube, { target: WEB, params: { by: 1, max: 10 } });
+      expect((await planned(scale, ctx)).summary).toBe('replicas 4 → 5');
+      // A cluster without KEDA answers the list with 404: scaled as before.
+      fake.fault({ method: 'GET', pathPrefix: '/apis/keda.sh/', status: 404 });
+      expect((await planned(scale, ctx)).summary).toBe('replicas 4 → 5');
+    });
+
+    it('sends the patch with dryRun=All in a dry run and stores nothing', async () => {
+      fake.seed(deploymentAt(4));
+      fake.seed(scaledObject('ns', 'web', 'web', { min: 2 }));
+      const ctx = context(kube, { target: WEB, params: { by: 4, max: 10 }, dryRun: true });
+      const result = await scale.apply(ctx, (await planned(scale, ctx)).intent);
+      expect(result.summary).toBe('would raise ScaledObject ns/web minReplicaCount 2 → 8');
+      expect(fake.writes()).toMatchObject([{ path: SO, query: { dryRun: 'All' }, status: 200 }]);
+      expect(storedSo().spec.minReplicaCount).toBe(2);
     });
   });
 });

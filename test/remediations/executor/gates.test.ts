@@ -1,3 +1,5 @@
+import { FLUX_KUSTOMIZATION } from '../../../src/kube/custom-resources';
+import { gitopsSkip } from '../../../src/remediations/executor/gate-checks';
 import type { RenderedTarget } from '../../../src/policies/planner';
 import type { SafetyConfig } from '../../../src/policies/policy';
 import { SKIP_CODES } from '../../../src/skip-codes';
@@ -212,13 +214,23 @@ describe('blastRadius', () => {
 });
 
 describe('skip codes', () => {
-  it('lists every code the gates return, and escalates only on limits', () => {
+  it('lists every code the gates return, and escalates on limits and on a GitOps owner', () => {
     const returned = [
       protectedNamespace({ ...WEB, namespace: 'kube-system' }, SAFETY),
       optedOut({ 'remediator.dev/opt-out': 'true' }, SAFETY),
       cooldownOrBudget({ attempts: [NOW] }, NOW, MINUTE, { max: 9, perMs: HOUR }),
       cooldownOrBudget({ attempts: [NOW - HOUR + 1] }, NOW, MINUTE, { max: 1, perMs: HOUR }),
       blastRadius({ namespace: 0, cluster: 99 }, WEB, SAFETY),
+      gitopsSkip(WEB, [
+        {
+          controller: 'Flux',
+          resource: FLUX_KUSTOMIZATION,
+          namespace: 'flux-system',
+          name: 'apps',
+          via: 'label kustomize.toolkit.fluxcd.io/name',
+          object: {},
+        },
+      ]),
     ].map((skip) => skip?.code);
     expect(returned).toEqual([
       'protected_namespace',
@@ -226,8 +238,14 @@ describe('skip codes', () => {
       'cooldown',
       'budget',
       'blast_radius',
+      'gitops_managed',
     ]);
     for (const code of returned) expect(SKIP_CODES).toContain(code);
-    expect([...ESCALATING_SKIPS].sort()).toEqual(['blast_radius', 'budget', 'circuit_open']);
+    expect([...ESCALATING_SKIPS].sort()).toEqual([
+      'blast_radius',
+      'budget',
+      'circuit_open',
+      'gitops_managed',
+    ]);
   });
 });

@@ -136,3 +136,22 @@ export function pruneUnknownFields(obj: JsonObject, schema: FieldSchema): string
   walk(obj, schema, '');
   return found;
 }
+
+/** ObjectMeta in Go field order, which is also the output key order. */
+export const OBJECT_META_SCHEMA = {
+  name: true,
+  generateName: true,
+  namespace: true,
+  selfLink: true,
+  uid: true,
+  resourceVersion: true,
+  generation: true,
+  creationTimestamp: true,
+  deletionTimestamp: true,
+  deletionGracePeriodSeconds: true,
+  labels: true,
+  annotations: true,
+  ownerReferences: true,
+  finalizers: true,
+  managedFields: true,
+} as const;

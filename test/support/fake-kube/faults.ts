@@ -25,7 +25,11 @@ export interface FaultRule {
   /** Epoch milliseconds (by the fake's clock) after which it no longer applies. */
   until?: number;
   /** The answer; without it (and without dropConnection) the request is only delayed. */
-  status?: 500 | 503 | 504 | 429 | 422 | 403 | 401;
+  /**
+   * 404 is the answer for an API group the cluster does not serve (a CRD not installed):
+   * the mux's plain-text `404 page not found`, not a Status.
+   */
+  status?: 500 | 503 | 504 | 429 | 422 | 404 | 403 | 401;
   /** For 429: `text` (API priority and fairness, the default) or `status` (a Status object). */
   shape?: 'text' | 'status';
   /** Retry-After for 429 (default 1). */
@@ -174,6 +178,15 @@ export function faultAnswer(
     }
     case 422:
       return fromError(genericInvalidError());
+    case 404:
+      return {
+        status: 404,
+        body: '404 page not found\n',
+        headers: {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'X-Content-Type-Options': 'nosniff',
+        },
+      };
     case 401:
       return fromError(unauthorizedError());
   }

@@ -69,6 +69,7 @@ import {
   unsupportedMediaTypeError,
   type GroupResource,
 } from './statuses';
+import { CUSTOM_RESOURCE_PATCH_TYPES } from './custom-resources';
 import { StrategicMergePatchError, strategicMergePatch } from './strategic-merge-patch';
 import { goLen, pathSegmentNameErrors } from './names';
 import { validateGenericObjectMeta, validateScale, type ValidationOptions } from './validation';
@@ -1087,14 +1088,15 @@ export class KubeApi {
 
   // ---- patch ---------------------------------------------------------------------------------
 
-  private patchType(req: ApiRequest): PatchType {
+  private patchType(req: ApiRequest, def?: ResourceDef): PatchType {
     // The server cuts at the first ';' and compares the rest exactly (no trimming, no case folding).
     const raw = req.contentType ?? '';
     const cut = raw.indexOf(';');
     const type = cut > 0 ? raw.slice(0, cut) : raw;
-    if (!(PATCH_CONTENT_TYPES as readonly string[]).includes(type)) {
-      throw unsupportedMediaTypeError(PATCH_CONTENT_TYPES);
-    }
+    // A CRD's objects have no patch strategy to merge by: no strategic merge patch.
+    const accepted: readonly string[] =
+      def?.customResource === true ? CUSTOM_RESOURCE_PATCH_TYPES : PATCH_CONTENT_TYPES;
+    if (!accepted.includes(type)) throw unsupportedMediaTypeError(accepted);
     return type as PatchType;
   }
 
@@ -1105,7 +1107,7 @@ export class KubeApi {
     req: ApiRequest,
     warnings: string[],
   ) {
-    const type = this.patchType(req);
+    const type = this.patchType(req, def);
     const options = this.writeOptions(req.query, 'PatchOptions', type);
     const current = this.lookup(def, namespace, name);
     if (current === undefined) {

@@ -1,4 +1,4 @@
-import type { FieldSchema, TypeCheck } from './decode';
+import { OBJECT_META_SCHEMA, type FieldSchema, type TypeCheck } from './decode';
 import {
   defaultDaemonSet,
   defaultDeployment,
@@ -9,6 +9,7 @@ import {
   defaultReplicaSet,
   defaultStatefulSet,
 } from './defaults';
+import { CUSTOM_RESOURCES } from './custom-resources';
 import type { FieldError } from './field-errors';
 import { ensureObject, getPath, removeKey, scalarText, type JsonObject } from './json';
 import type { GroupKind, GroupResource } from './statuses';
@@ -56,6 +57,8 @@ export interface ResourceDef {
   /** Kind used in Invalid errors (`Deployment.apps`, `Event`). */
   readonly invalidKind: GroupKind;
   readonly subresources: readonly string[];
+  /** Served from a CRD: no strategic merge patch (415), OpenAPI-schema validation. */
+  readonly customResource?: boolean;
   readonly defaults?: (obj: JsonObject) => void;
   readonly prepareForCreate?: (obj: JsonObject) => void;
   readonly validate: (
@@ -78,24 +81,7 @@ export function groupResourceOf(def: ResourceDef): GroupResource {
   return { group: def.errorGroup ?? def.group, resource: def.plural };
 }
 
-/** ObjectMeta in Go field order, which is also the output key order. */
-export const OBJECT_META_SCHEMA = {
-  name: true,
-  generateName: true,
-  namespace: true,
-  selfLink: true,
-  uid: true,
-  resourceVersion: true,
-  generation: true,
-  creationTimestamp: true,
-  deletionTimestamp: true,
-  deletionGracePeriodSeconds: true,
-  labels: true,
-  annotations: true,
-  ownerReferences: true,
-  finalizers: true,
-  managedFields: true,
-} as const;
+export { OBJECT_META_SCHEMA };
 
 const ENV_VAR_SCHEMA = { name: true, value: true, valueFrom: true } as const;
 
@@ -817,6 +803,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   networkPolicies,
   leases,
   jobs,
+  ...CUSTOM_RESOURCES,
 ];
 
 /** The resource served at group/version/plural, if any. */
