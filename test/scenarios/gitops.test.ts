@@ -4,6 +4,7 @@ import { AUTH, type TestServer } from '../support/server';
 import { application, helmRelease, kustomization } from '../support/gitops/objects';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
+  alert,
   fireAndAwaitFirstStep,
   deliveries,
   events,
@@ -205,6 +206,55 @@ describe('GitOps-managed targets', () => {
       );
       expect(messages(view, 'escalated')[0]).toMatch(/^Humans told: would have suspended/);
       expect(events(s.fake, 'flux-system')).toEqual([]);
+    });
+  });
+
+  it('with approval, asks first naming the suspension, and suspends only once approved', async () => {
+    await withScenario(async (s) => {
+      fluxManaged(s);
+      s.policies(
+        policies('suspend').replace(
+          '    steps:',
+          '    approval: { timeout: 30m, sinks: [oncall] }\n    steps:',
+        ),
+      );
+      const server = await s.start();
+      const id = await post(
+        server,
+        alert({ alertname: 'HighErrorRate', namespace: 'prod', deployment: 'web' }).firing(),
+      );
+      const waiting = await incidentWhen(
+        server,
+        id,
+        (v) => v.plans[0]?.status === 'awaiting_approval',
+        'the plan to await approval',
+      );
+      const plan = waiting.plans[0]!.id;
+      // Nothing is suspended, nothing written, while a human decides; the request says both.
+      expect(writesTo(s.fake, KUSTOMIZATION)).toEqual([]);
+      expect(writesTo(s.fake, DEPLOYMENT)).toEqual([]);
+      const pending = (await (await fetch(`${server.url}/api/v1/approvals`)).json()) as {
+        approvals: { approval: { change: string } }[];
+      };
+      expect(pending.approvals[0]?.approval.change).toMatch(
+        /^rollback on Deployment prod\/web: .*, after suspending Kustomization flux-system\/apps \(managed by GitOps\)$/,
+      );
+      const res = await fetch(`${server.url}/api/v1/plans/${plan}/approve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...AUTH },
+        body: JSON.stringify({ by: 'ic', comment: 'revert, Git fix follows' }),
+      });
+      expect(res.status).toBe(200);
+      await incidentWhen(server, id, (v) => steps(v)[0]?.status === 'applied', 'the rollback');
+      expect(
+        s.fake
+          .writes()
+          .filter((w) => w.path.startsWith(KUSTOMIZATION) || w.path.startsWith(DEPLOYMENT))
+          .map((w) => [w.method, w.path.split('?')[0]]),
+      ).toEqual([
+        ['PATCH', KUSTOMIZATION],
+        ['PATCH', DEPLOYMENT],
+      ]);
     });
   });
 
