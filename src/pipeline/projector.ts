@@ -290,7 +290,8 @@ export class Projector {
   }
 
   private leave(item: Pending): void {
-    if (this.inFlight.delete(item.seq)) this.inFlightBytes -= item.bytes;
+    this.inFlight.delete(item.seq);
+    this.inFlightBytes -= item.bytes;
   }
 
   /**
@@ -298,7 +299,6 @@ export class Projector {
    * a moment, then goes on in order (the journal failing usually fails every write at once).
    */
   private retryLater(item: Pending, err: unknown): void {
-    this.leave(item);
     if (!(err instanceof JournalError)) {
       this.deps.logger.error('applying a notification failed; skipped', {
         seq: item.seq,
@@ -307,6 +307,7 @@ export class Projector {
       this.finish(item);
       return;
     }
+    this.leave(item);
     this.deps.logger.warn('applying a notification failed; it will be tried again', {
       seq: item.seq,
       error: describeError(err),

@@ -86,11 +86,12 @@ describe('remediator replay', () => {
       }
     });
 
-    it('finds nothing to change through the policies that recorded it', async () => {
-      const result = await replay(
+    /** The last hour of the recorded journal through `policies`, as CI would run it. */
+    const replayLastHour = (policies: string) =>
+      replay(
         [
           '--policies',
-          write('same.yaml', RECORDED),
+          policies,
           '--data-dir',
           dataDir,
           '--since',
@@ -101,6 +102,9 @@ describe('remediator replay', () => {
         {},
         Date.now(),
       );
+
+    it('finds nothing to change through the policies that recorded it', async () => {
+      const result = await replayLastHour(write('same.yaml', RECORDED));
       expect(result.err).toBe('');
       expect(result.code).toBe(0);
       const json = JSON.parse(result.out);
@@ -109,20 +113,7 @@ describe('remediator replay', () => {
     });
 
     it('lists the plans a policy change adds, drops and changes, and fails CI with --fail-on-change', async () => {
-      const result = await replay(
-        [
-          '--policies',
-          write('proposed.yaml', PROPOSED),
-          '--data-dir',
-          dataDir,
-          '--since',
-          '1h',
-          '--fail-on-change',
-          '--json',
-        ],
-        {},
-        Date.now(),
-      );
+      const result = await replayLastHour(write('proposed.yaml', PROPOSED));
       expect(result.code).toBe(1);
       const { diffs } = JSON.parse(result.out) as { diffs: any[] };
       const byGroup = new Map(diffs.map((d) => [d.groupKey, d]));

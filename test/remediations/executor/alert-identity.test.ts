@@ -1,28 +1,9 @@
-import type { AlertState } from '../../../src/incidents/incident';
+import { alertState } from '../../support/alert-state';
 import {
   describeGroup,
   filtersOf,
   groupByName,
 } from '../../../src/remediations/executor/alert-identity';
-
-function alertState(
-  fingerprint: string,
-  labels: Record<string, string>,
-  resolvedAt?: number,
-): AlertState {
-  return {
-    fingerprint,
-    startsAt: '2026-11-27T13:40:00Z',
-    status: resolvedAt === undefined ? 'firing' : 'resolved',
-    labels,
-    annotations: {},
-    endsAt: '0001-01-01T00:00:00Z',
-    generatorURL: '',
-    firstSeenAt: 0,
-    updatedAt: 0,
-    ...(resolvedAt === undefined ? {} : { resolvedAt }),
-  };
-}
 
 describe("a plan's alerts by name", () => {
   const web1 = alertState('a1', {

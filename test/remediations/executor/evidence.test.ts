@@ -1,4 +1,4 @@
-import type { AlertState } from '../../../src/incidents/incident';
+import { alertState } from '../../support/alert-state';
 import { groupByName } from '../../../src/remediations/executor/alert-identity';
 import {
   clockTime,
@@ -7,25 +7,6 @@ import {
 } from '../../../src/remediations/executor/evidence';
 
 const AT = Date.parse('2026-11-27T13:47:00Z');
-
-function alertState(
-  fingerprint: string,
-  labels: Record<string, string>,
-  resolvedAt?: number,
-): AlertState {
-  return {
-    fingerprint,
-    startsAt: '2026-11-27T13:40:00Z',
-    status: resolvedAt === undefined ? 'firing' : 'resolved',
-    labels,
-    annotations: {},
-    endsAt: '0001-01-01T00:00:00Z',
-    generatorURL: '',
-    firstSeenAt: 0,
-    updatedAt: 0,
-    ...(resolvedAt === undefined ? {} : { resolvedAt }),
-  };
-}
 
 const held = (fingerprint: string) => ({
   fingerprint,
