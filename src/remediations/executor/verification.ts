@@ -30,6 +30,7 @@ import type { IncidentStore } from '../../journal/incident-store';
 import type { PlanRecords, StoredPlan } from '../../journal/plan-records';
 import type { RemediationRecords, StoredRemediation } from '../../journal/remediation-records';
 import { formatDuration, formatElapsed } from '../../labels/durations';
+import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { RenderedCheck } from '../../policies/planner';
 import { heldAlerts } from '../../sources/alertmanager';
@@ -49,6 +50,7 @@ export interface VerificationDeps {
   slots: StepSlots;
   metrics: Metrics;
   clock: Clock;
+  logger: Logger;
   /** Runs a plan's step (the next one, after an ineffective verdict). */
   runStep: (planId: number, index: number) => Promise<void>;
   /** Told when a verdict ends a plan: what it set up for the plan (a silence) is undone. */
@@ -326,9 +328,20 @@ export class Verification {
     if (judged.passed && judged.source === 'alertmanager') {
       const gone = alertsOf(plan, incident).filter((a) => a.status === 'firing');
       if (gone.length > 0 && deps.confirmResolved !== undefined) {
-        await deps.confirmResolved(resolvedNotification(incident, gone, now)).catch(() => {
-          // Refused (the journal or its backlog): the next notification or verdict tells it again.
-        });
+        await deps
+          .confirmResolved(resolvedNotification(incident, gone, now))
+          .catch((err: unknown) => {
+            // Refused (the journal or its backlog): said, not dropped; a resolved notification
+            // Alertmanager sends later, or a human, still closes the incident.
+            deps.logger.warn(
+              'could not record the alerts Alertmanager no longer holds as resolved',
+              {
+                incident: incident.id,
+                plan: plan.id,
+                error: describeError(err),
+              },
+            );
+          });
       }
     }
     if (judged.passed) {
