@@ -19,7 +19,8 @@ export {
   type ServiceSpec,
 } from './cluster';
 export { elapsed, phase, phaseTimings, step } from './log';
-export { freePort, freePorts } from './ports';
+export { freePort, freePorts, refusesConnections } from './ports';
+export { postgresBinDir, startPostgres, type PrivatePostgres } from './postgres';
 export { exists, requireBinaries, which } from './processes';
 export {
   Remediator,
@@ -42,4 +43,5 @@ export {
   type SimBehaviour,
   type SimService,
 } from './sim-service';
+export { startTcpProxy, type ProxyTarget, type TcpProxy } from './tcp-proxy';
 export { GiveUp, sleep, waitFor } from './wait';

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 
 /**
  * Ports on 127.0.0.1 that the OS says are free: each is bound on port 0, read, and released only
@@ -31,4 +31,27 @@ export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
   if (port === undefined) throw new Error('no free port');
   return port;
+}
+
+/**
+ * Whether a TCP connection to `host:port` is refused: how a test tells that a server it stopped
+ * is really gone, not merely slow. Bounded: a connection neither accepted nor refused within
+ * `timeoutMs` counts as not refused.
+ */
+export function refusesConnections(
+  port: number,
+  host = '127.0.0.1',
+  timeoutMs = 2000,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host });
+    const done = (refused: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(refused);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(false));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED'));
+  });
 }

@@ -104,6 +104,12 @@ export interface SpawnOptions {
   readonly logFile: string;
   /** Called with every output line. */
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Run as this user and group (the caller must be root): PostgreSQL refuses to run as root, and
+   * a `runuser` wrapper would stand between the harness' signals and the server.
+   */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 export function spawnManaged(
@@ -118,6 +124,8 @@ export function spawnManaged(
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   const pid = child.pid;
   if (pid === undefined) {
