@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors';
 import { dns1123LabelProblem } from './kube/names';
@@ -9,6 +10,7 @@ import {
   DEFAULT_GITOPS_SETTINGS,
   type GitOpsSettings,
 } from './remediations/gitops';
+import type { JournalLocation } from './journal/journal';
 import { sourceConnection, type SourceConnection } from './sources/http';
 
 /**
@@ -62,7 +64,29 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     default: './data',
     description:
-      'Directory for the journal (`journal.db`, SQLite). Keep it on a persistent volume.',
+      'Directory for the journal (`journal.db`, SQLite) unless `--journal` puts it elsewhere. Keep it on a persistent volume.',
+  },
+  {
+    name: 'journal',
+    flag: 'journal',
+    env: 'REMEDIATOR_JOURNAL',
+    type: 'string',
+    description:
+      'Where the journal is: `sqlite:PATH` (default: `journal.db` under `--data-dir`), or `postgres://USER@HOST:PORT/DATABASE` for several replicas sharing one (see deploy/k8s/overlays/ha). A password is refused in the flag, which every user of the host can read: put the whole URL in a file named by `REMEDIATOR_JOURNAL_FILE`, or use `PGPASSWORD`/`~/.pgpass`.',
+  },
+  {
+    name: 'journalFile',
+    env: 'REMEDIATOR_JOURNAL_FILE',
+    type: 'string',
+    description: 'File holding the journal URL, password included (a mounted Secret).',
+  },
+  {
+    name: 'advertiseUrl',
+    flag: 'advertise-url',
+    env: 'REMEDIATOR_ADVERTISE_URL',
+    type: 'string',
+    description:
+      "With a PostgreSQL journal: the URL other replicas reach this one's HTTP server at (in a cluster `http://$(POD_IP):PORT`). One replica at a time does the work; the others take webhooks and forward API requests to it there. Default: `http://HOSTNAME:PORT`.",
   },
   {
     name: 'dryRun',
@@ -320,6 +344,10 @@ export interface ServeConfig {
   readonly listen: string;
   readonly policiesFile?: string;
   readonly dataDir: string;
+  /** The SQLite file or the PostgreSQL URL (a secret: shown only through `redactUrl`); default `journal.db` under `dataDir`. */
+  readonly journal?: JournalLocation;
+  /** Where other replicas forward API requests to this one (PostgreSQL journal only). */
+  readonly advertiseUrl?: string;
   readonly dryRun: boolean;
   /** Whether notify steps send (marked) in a dry run. */
   readonly dryRunNotify: boolean;
@@ -522,6 +550,17 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     }
     return result.connection;
   };
+  const journal = journalLocation(raw(option('journal')), raw(option('journalFile')), {
+    dataDir: text('dataDir') ?? './data',
+    readFile: inputs.readFile,
+    problems,
+  });
+  const advertise = raw(option('advertiseUrl'));
+  if (advertise !== undefined && !/^https?:\/\/[^/@\s]+(\/.*)?$/.test(advertise.value)) {
+    problems.push(
+      `${advertise.from}: ${JSON.stringify(advertise.value)} is not an http(s) URL without credentials`,
+    );
+  }
   const alertmanager = source('alertmanager', 'Alertmanager');
   const prometheus = source('prometheus', 'Prometheus');
   const mlflow = source('mlflow', 'MLflow');
@@ -531,6 +570,8 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
     listen: text('listen') ?? '0.0.0.0',
     ...(text('policies') === undefined ? {} : { policiesFile: text('policies') }),
     dataDir: text('dataDir') ?? './data',
+    journal,
+    ...(advertise === undefined ? {} : { advertiseUrl: advertise.value.replace(/\/+$/, '') }),
     dryRun: boolean('dryRun'),
     dryRunNotify: boolean('dryRunNotify'),
     maxBodyBytes: maxBodyBytes ?? 0,
@@ -567,6 +608,64 @@ export function parseServeConfig(inputs: ConfigInputs): ServeConfig {
   if (problems.length > 0)
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;
+}
+
+/**
+ * `--journal` / `REMEDIATOR_JOURNAL` or the URL in `REMEDIATOR_JOURNAL_FILE`: a SQLite path or a
+ * PostgreSQL URL. Problems never quote a URL (it may carry a password).
+ */
+function journalLocation(
+  given: { value: string; from: string } | undefined,
+  file: { value: string; from: string } | undefined,
+  context: { dataDir: string; readFile: (path: string) => string; problems: string[] },
+): JournalLocation {
+  const fallback: JournalLocation = { kind: 'sqlite', path: join(context.dataDir, 'journal.db') };
+  if (given !== undefined && file !== undefined) {
+    context.problems.push(
+      'set REMEDIATOR_JOURNAL (--journal) or REMEDIATOR_JOURNAL_FILE, not both',
+    );
+    return fallback;
+  }
+  let value = given?.value;
+  const from = given?.from ?? file?.from ?? '';
+  if (file !== undefined) {
+    try {
+      value = context.readFile(file.value).trim();
+    } catch (err) {
+      context.problems.push(
+        `${file.from}: cannot read ${file.value}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+      return fallback;
+    }
+  }
+  if (value === undefined) return fallback;
+  if (value.startsWith('sqlite:')) {
+    const path = value.slice('sqlite:'.length);
+    if (path === '')
+      context.problems.push(`${from}: sqlite: needs a path (sqlite:/data/journal.db)`);
+    return { kind: 'sqlite', path: path || fallback.path };
+  }
+  if (/^postgres(ql)?:\/\//.test(value)) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      context.problems.push(`${from}: the PostgreSQL URL cannot be parsed`);
+      return fallback;
+    }
+    if (url.password !== '' && from === '--journal') {
+      context.problems.push(
+        '--journal: a password in the command line is readable by every user of the host; put the URL in a file named by REMEDIATOR_JOURNAL_FILE',
+      );
+    }
+    if (url.pathname.length <= 1)
+      context.problems.push(`${from}: the PostgreSQL URL names no database`);
+    return { kind: 'postgres', url: value };
+  }
+  context.problems.push(
+    `${from}: the journal must be sqlite:PATH or a postgres:// URL (got ${JSON.stringify(value.split(':')[0])}…)`,
+  );
+  return fallback;
 }
 
 /**

@@ -16,11 +16,66 @@ const parse = (argv: string[], env: Record<string, string> = {}) =>
   parseServeConfig({ argv, env, readFile });
 
 describe('remediator serve configuration', () => {
+  describe('the journal', () => {
+    it('is journal.db under the data directory unless told otherwise', () => {
+      expect(parse(['--data-dir', '/var/lib/r']).journal).toEqual({
+        kind: 'sqlite',
+        path: '/var/lib/r/journal.db',
+      });
+      expect(parse(['--journal', 'sqlite:/tmp/j.db']).journal).toEqual({
+        kind: 'sqlite',
+        path: '/tmp/j.db',
+      });
+    });
+
+    it('is PostgreSQL given a URL, from the environment or a file', () => {
+      expect(parse([], { REMEDIATOR_JOURNAL: 'postgres://r@db:5432/remediator' }).journal).toEqual({
+        kind: 'postgres',
+        url: 'postgres://r@db:5432/remediator',
+      });
+      files['/secrets/journal'] = 'postgresql://r:s3cret@db/remediator?sslmode=require\n';
+      expect(parse([], { REMEDIATOR_JOURNAL_FILE: '/secrets/journal' }).journal).toEqual({
+        kind: 'postgres',
+        url: 'postgresql://r:s3cret@db/remediator?sslmode=require',
+      });
+    });
+
+    it('refuses a password on the command line, and never quotes the URL', () => {
+      const attempt = () => parse(['--journal', 'postgres://r:hunter2@db/remediator']);
+      expect(attempt).toThrow(/REMEDIATOR_JOURNAL_FILE/);
+      expect(attempt).not.toThrow(/hunter2/);
+    });
+
+    it('refuses what is neither SQLite nor PostgreSQL, a URL without a database, and both sources', () => {
+      expect(() => parse(['--journal', 'mysql://r:pw@db/x'])).toThrow(
+        /must be sqlite:PATH or a postgres:\/\/ URL \(got "mysql"…\)/,
+      );
+      expect(() => parse(['--journal', 'mysql://r:pw@db/x'])).not.toThrow(/pw/);
+      expect(() => parse([], { REMEDIATOR_JOURNAL: 'postgres://db:5432' })).toThrow(
+        /names no database/,
+      );
+      files['/secrets/j'] = 'postgres://db/x';
+      expect(() =>
+        parse(['--journal', 'postgres://db/x'], { REMEDIATOR_JOURNAL_FILE: '/secrets/j' }),
+      ).toThrow(/not both/);
+    });
+
+    it('takes an advertised URL for other replicas, without credentials', () => {
+      expect(parse(['--advertise-url', 'http://10.0.0.7:9095/']).advertiseUrl).toBe(
+        'http://10.0.0.7:9095',
+      );
+      expect(() => parse(['--advertise-url', 'http://u:p@10.0.0.7:9095'])).toThrow(
+        /not an http\(s\) URL without credentials/,
+      );
+    });
+  });
+
   it('has the documented defaults', () => {
     expect(parse([])).toEqual({
       port: 9095,
       listen: '0.0.0.0',
       dataDir: './data',
+      journal: { kind: 'sqlite', path: 'data/journal.db' },
       dryRun: false,
       dryRunNotify: true,
       maxBodyBytes: 4 * 1024 * 1024,

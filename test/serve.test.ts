@@ -187,7 +187,7 @@ describe('remediator serve', () => {
     try {
       // The database refuses writes as a read-only file would (tests run as root, which file
       // modes do not stop).
-      server.journal.db.pragma('query_only = ON');
+      server.journal.sqlite.pragma('query_only = ON');
       const refused = await post(server.url, 'am-api-group-3-alerts-firing').expect(503);
       expect(refused.headers['retry-after']).toBe('1');
       expect(refused.body).toMatchObject({ error: 'journal_unavailable' });
@@ -198,7 +198,7 @@ describe('remediator serve', () => {
           'not writable (journal commit failed: attempt to write a readonly database)',
         ),
       });
-      server.journal.db.pragma('query_only = OFF');
+      server.journal.sqlite.pragma('query_only = OFF');
       // Readiness retries a write of its own, at most once a second, so it recovers unprompted.
       await new Promise((resolve) => setTimeout(resolve, 1100));
       await request(server.url).get('/readyz').expect(200);

@@ -7,7 +7,7 @@ import {
   type TimelineEntry,
 } from '../incidents/incident';
 import type { Severity } from '../incidents/severity';
-import type { SqliteDatabase } from './journal';
+import type { SqlDatabase } from './sql';
 
 interface IncidentRow {
   id: number;
@@ -115,7 +115,7 @@ export class IncidentRecords {
   private readonly selectLabelValues;
   private readonly selectEscalated;
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(private readonly db: SqlDatabase) {
     this.upsertIncident = db.prepare(`
       INSERT INTO incidents (id, group_key, receiver, group_labels, status, severity, severity_reasons,
                              opened_at, updated_at, resolved_at, hold_open, root_cause, prevention,
@@ -159,19 +159,32 @@ export class IncidentRecords {
       'SELECT severity, count(*) AS n FROM incidents WHERE resolved_at IS NULL GROUP BY severity',
     );
     this.selectSummary = db.prepare<[number], SummaryRow>(`${SELECT_SUMMARY} WHERE i.id = ?`);
+    // The label values and id lists are JSON: json_each in SQLite, jsonb in PostgreSQL.
     this.selectLabelValues = db.prepare<
-      [{ ids: string; labels: string }],
+      [string, string],
       { id: number; name: string; value: string }
     >(
-      `SELECT DISTINCT a.incident_id AS id, l.key AS name, l.value AS value
-         FROM alerts a, json_each(a.labels) l
-        WHERE a.incident_id IN (SELECT value FROM json_each(@ids))
-          AND l.key IN (SELECT value FROM json_each(@labels)) AND l.type = 'text'
-        ORDER BY a.incident_id, l.key, l.value`,
+      db.dialect === 'postgres'
+        ? `SELECT DISTINCT a.incident_id AS id, l.key COLLATE "C" AS name,
+                  (l.value #>> '{}') COLLATE "C" AS value
+             FROM alerts a, jsonb_each(a.labels::jsonb) l
+            WHERE a.incident_id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)
+              AND l.key IN (SELECT jsonb_array_elements_text($2::jsonb))
+              AND jsonb_typeof(l.value) = 'string'
+            ORDER BY 1, 2, 3`
+        : `SELECT DISTINCT a.incident_id AS id, l.key AS name, l.value AS value
+             FROM alerts a, json_each(a.labels) l
+            WHERE a.incident_id IN (SELECT value FROM json_each(?))
+              AND l.key IN (SELECT value FROM json_each(?)) AND l.type = 'text'
+            ORDER BY a.incident_id, l.key, l.value`,
     );
     this.selectEscalated = db.prepare<[string], { id: number }>(
       `SELECT DISTINCT incident_id AS id FROM timeline
-        WHERE incident_id IN (SELECT value FROM json_each(?)) AND kind = 'escalated'`,
+        WHERE incident_id IN (${
+          db.dialect === 'postgres'
+            ? 'SELECT jsonb_array_elements_text(?::jsonb)::bigint'
+            : 'SELECT value FROM json_each(?)'
+        }) AND kind = 'escalated'`,
     );
   }
 
@@ -304,10 +317,7 @@ export class IncidentRecords {
   ): Map<number, Record<string, string[]>> {
     const out = new Map<number, Record<string, string[]>>();
     if (ids.length === 0 || labels.length === 0) return out;
-    const rows = this.selectLabelValues.all({
-      ids: JSON.stringify(ids),
-      labels: JSON.stringify(labels),
-    });
+    const rows = this.selectLabelValues.all(JSON.stringify(ids), JSON.stringify(labels));
     for (const row of rows) {
       const components = out.get(row.id) ?? {};
       const values = (components[row.name] ??= []);

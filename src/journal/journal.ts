@@ -1,19 +1,28 @@
 /**
- * journal/: what remediator keeps. The SQLite database under --data-dir (this file: open,
- * migrations, group commit), its records (incidents, plans, remediation steps), the incident store
- * that caches each group's latest incident, and retention. Imports incidents/ and policies/ for
- * the types it stores.
+ * journal/: what remediator keeps. The database (this file: open, migrations, group commit): the
+ * SQLite file under --data-dir by default, or PostgreSQL shared by several replicas
+ * (`postgres.ts`); its records (incidents, plans, remediation steps), the incident store that
+ * caches each group's latest incident, and retention. Imports incidents/ and policies/ for the
+ * types it stores.
  */
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describeError, JournalError } from '../errors';
+import { PostgresDatabase, PostgresError, redactUrl } from './postgres';
 import { MIGRATIONS } from './schema';
+import { POSTGRES_MIGRATIONS } from './schema-postgres';
+import type { SqlDatabase, SqlStatement } from './sql';
 
-export type SqliteDatabase = Database.Database;
+export type { SqlDatabase } from './sql';
+
+/** Where the journal is: the SQLite file under the data directory, or a PostgreSQL database. */
+export type JournalLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 export interface JournalOptions {
   dataDir: string;
+  /** Default: `journal.db` under `dataDir`. */
+  location?: JournalLocation;
   /**
    * `normal` (default; SQLite's recommendation for WAL) survives a process crash (SIGKILL) but
    * may lose the last commits on a power cut. `full` fsyncs every commit: an answered webhook
@@ -41,8 +50,9 @@ interface PendingWrite {
  * callers answer a webhook only then.
  */
 export class Journal {
+  /** Where it is, as it may be shown: the file, or the database URL without credentials. */
   readonly path: string;
-  readonly db: SqliteDatabase;
+  readonly db: SqlDatabase;
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -52,17 +62,26 @@ export class Journal {
 
   private constructor(
     path: string,
-    db: SqliteDatabase,
+    db: SqlDatabase,
     private readonly options: JournalOptions,
   ) {
     this.path = path;
     this.db = db;
   }
 
-  /** Opens (creating if needed) `<dataDir>/journal.db` and brings its schema up to date. */
+  /**
+   * Opens (creating if needed) the journal and brings its schema up to date: the SQLite file
+   * (`<dataDir>/journal.db` unless told otherwise), or PostgreSQL, where replicas starting
+   * together take turns at the migrations under an advisory lock.
+   */
   static open(options: JournalOptions): Journal {
-    const path = join(options.dataDir, 'journal.db');
-    let db: SqliteDatabase;
+    const location = options.location ?? {
+      kind: 'sqlite',
+      path: join(options.dataDir, 'journal.db'),
+    };
+    if (location.kind === 'postgres') return Journal.openPostgres(location.url, options);
+    const path = location.path;
+    let db: Database.Database;
     try {
       mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
       restrictFiles(path);
@@ -82,7 +101,22 @@ export class Journal {
         cause: err,
       });
     }
-    return new Journal(path, db, options);
+    return new Journal(path, new SqliteAdapter(db), options);
+  }
+
+  private static openPostgres(url: string, options: JournalOptions): Journal {
+    const shown = redactUrl(url);
+    let db: PostgresDatabase | undefined;
+    try {
+      db = PostgresDatabase.connect({ url });
+      migratePostgres(db);
+    } catch (err) {
+      db?.close();
+      throw new JournalError(`cannot open the journal at ${shown}: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
+    return new Journal(shown, db, options);
   }
 
   /**
@@ -91,7 +125,7 @@ export class Journal {
    */
   static openReadOnly(dataDir: string): Journal {
     const path = join(dataDir, 'journal.db');
-    let db: SqliteDatabase;
+    let db: Database.Database;
     try {
       db = new Database(path, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 5000');
@@ -107,11 +141,23 @@ export class Journal {
         `the journal at ${path} has schema version ${version}, this remediator reads ${MIGRATIONS.length}: run this version's remediator serve on it first`,
       );
     }
-    return new Journal(path, db, { dataDir });
+    return new Journal(path, new SqliteAdapter(db), { dataDir });
   }
 
   get isOpen(): boolean {
-    return !this.closed && this.db.open;
+    if (this.closed) return false;
+    return this.db instanceof SqliteAdapter ? this.db.raw.open : true;
+  }
+
+  /** The SQLite handle, for what only SQLite has (pragmas); throws on PostgreSQL. */
+  get sqlite(): Database.Database {
+    if (this.db instanceof SqliteAdapter) return this.db.raw;
+    throw new JournalError('the journal is not SQLite');
+  }
+
+  /** The PostgreSQL backend, when the journal is there (leadership is taken on its session). */
+  get postgres(): PostgresDatabase | undefined {
+    return this.db instanceof PostgresDatabase ? this.db : undefined;
   }
 
   /**
@@ -124,6 +170,7 @@ export class Journal {
     if (!this.isOpen) return 'closed';
     if (this.failure === undefined || now - this.lastProbe < 1000) return this.failure?.message;
     this.lastProbe = now;
+    this.postgres?.reconnect();
     try {
       this.db
         .prepare(
@@ -213,6 +260,16 @@ export class Journal {
 
   /** Bytes on disk: the database and its write-ahead log. */
   sizeBytes(): number {
+    if (this.postgres !== undefined) {
+      try {
+        const row = this.postgres
+          .prepare<[], { bytes: number }>('SELECT pg_database_size(current_database()) AS bytes')
+          .get();
+        return row?.bytes ?? 0;
+      } catch {
+        return 0;
+      }
+    }
     let total = 0;
     for (const file of [this.path, `${this.path}-wal`]) {
       try {
@@ -224,12 +281,46 @@ export class Journal {
     return total;
   }
 
+  /**
+   * Gives space freed by retention back: SQLite returns the pages to the file system and
+   * truncates its write-ahead log; PostgreSQL's autovacuum does this by itself.
+   */
+  compact(): void {
+    if (!(this.db instanceof SqliteAdapter)) return;
+    this.db.raw.pragma('incremental_vacuum');
+    // Without a checkpoint the WAL keeps the deleted pages until the next automatic one.
+    this.db.raw.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   /** Commits what is pending, then closes the database. */
   close(): void {
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    this.db.close();
+    if (this.db instanceof SqliteAdapter) this.db.raw.close();
+    else if (this.db instanceof PostgresDatabase) this.db.close();
+  }
+}
+
+/** better-sqlite3 as a `SqlDatabase`: the API the records were written against. */
+class SqliteAdapter implements SqlDatabase {
+  readonly dialect = 'sqlite';
+  constructor(readonly raw: Database.Database) {}
+
+  prepare<P extends unknown[] = unknown[], R = unknown>(source: string): SqlStatement<P, R> {
+    return this.raw.prepare(source) as unknown as SqlStatement<P, R>;
+  }
+
+  transaction<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => T {
+    return this.raw.transaction(fn);
+  }
+
+  exec(sql: string): void {
+    this.raw.exec(sql);
+  }
+
+  get inTransaction(): boolean {
+    return this.raw.inTransaction;
   }
 }
 
@@ -258,6 +349,7 @@ const UNAVAILABLE =
   /^SQLITE_(READONLY|IOERR|FULL|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PERM|NOMEM|PROTOCOL)/;
 
 function isUnavailable(err: unknown): boolean {
+  if (err instanceof PostgresError) return err.code === 'UNAVAILABLE';
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && UNAVAILABLE.test(code);
 }
@@ -268,7 +360,7 @@ function asJournalError(err: unknown): JournalError {
     : new JournalError(`journal commit failed: ${describeError(err)}`, { cause: err });
 }
 
-function migrate(db: SqliteDatabase): void {
+function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(
@@ -280,5 +372,40 @@ function migrate(db: SqliteDatabase): void {
       db.exec(MIGRATIONS[version] ?? '');
       db.pragma(`user_version = ${version + 1}`);
     })();
+  }
+}
+
+/** Any 64-bit number fixed for remediator: the advisory lock its replicas take to migrate. */
+const MIGRATION_LOCK = 7_262_012_015;
+
+/**
+ * The same migrations as SQLite's, in PostgreSQL's dialect, each in its own transaction, under a
+ * session-level advisory lock: replicas starting together wait for each other instead of racing.
+ */
+function migratePostgres(db: PostgresDatabase): void {
+  db.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  try {
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, migrated_at BIGINT NOT NULL)',
+    );
+    const current = Number(
+      db.query('SELECT max(version) AS version FROM schema_version', []).rows[0]?.version ?? 0,
+    );
+    if (current > POSTGRES_MIGRATIONS.length) {
+      throw new Error(
+        `schema version ${current} is newer than this remediator knows (${POSTGRES_MIGRATIONS.length}); refusing to downgrade`,
+      );
+    }
+    for (let version = current; version < POSTGRES_MIGRATIONS.length; version++) {
+      db.transaction(() => {
+        db.exec(POSTGRES_MIGRATIONS[version] ?? '');
+        db.query('INSERT INTO schema_version (version, migrated_at) VALUES ($1, $2)', [
+          version + 1,
+          Date.now(),
+        ]);
+      })();
+    }
+  } finally {
+    db.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
   }
 }

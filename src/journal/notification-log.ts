@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from './journal';
+import type { SqlDatabase } from './sql';
 
 /** A notification as the webhook received it. */
 export interface StoredNotification {
@@ -23,6 +23,8 @@ interface Row {
 }
 
 const APPLIED = 'log_applied_seq';
+/** The transaction-level advisory lock PostgreSQL appends take (any fixed 64-bit number). */
+const APPEND_LOCK = 7_262_012_014;
 
 function stored(row: Row): StoredNotification {
   return {
@@ -48,8 +50,16 @@ export class NotificationLog {
   private readonly orphans;
   private readonly removeOrphan;
   private readonly newest;
+  private readonly lockAppends;
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqlDatabase) {
+    // Replicas append to one PostgreSQL log: a seq is taken at insert, but transactions commit in
+    // any order, so a reader that saw seq 11 committed could later find 10 appear behind its mark.
+    // Appends take turns until their commit, which makes commit order the seq order.
+    this.lockAppends =
+      db.dialect === 'postgres'
+        ? db.prepare<[number]>('SELECT pg_advisory_xact_lock(?)')
+        : undefined;
     this.insert = db.prepare<[number, string, string]>(
       'INSERT INTO notifications (received_at, source, body) VALUES (?, ?, ?)',
     );
@@ -79,6 +89,7 @@ export class NotificationLog {
 
   /** Appends a notification; returns its seq. */
   append(body: string, receivedAt: number, source: string): number {
+    this.lockAppends?.get(APPEND_LOCK);
     return Number(this.insert.run(receivedAt, source, body).lastInsertRowid);
   }
 

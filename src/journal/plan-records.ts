@@ -10,7 +10,7 @@ import type {
 } from '../policies/planner';
 import type { PlanApproval } from '../policies/approval';
 import type { GitOpsMode, SilenceConfig } from '../policies/policy';
-import type { SqliteDatabase } from './journal';
+import type { SqlDatabase } from './sql';
 
 /**
  * planned → running → effective (the alerts resolved) | escalated (automation gave up) |
@@ -102,7 +102,7 @@ export class PlanRecords {
   private readonly updateApproval;
   private readonly selectAwaiting;
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqlDatabase) {
     this.insertPlan = db.prepare(`
       INSERT INTO plans (incident_id, policy, trigger, status, reason, alerts, target, steps, dry_run,
                          gates, created_at, updated_at)

@@ -1,6 +1,5 @@
 import type { PlannedTarget } from '../policies/planner';
-import type { Statement } from 'better-sqlite3';
-import type { SqliteDatabase } from './journal';
+import type { SqlDatabase, SqlStatement } from './sql';
 
 /**
  * intent (journaled before the write) → applied | dry_run | failed | interrupted;
@@ -60,18 +59,20 @@ export type NewRemediation = Omit<
 
 /** The remediations, settings, circuits and escalations tables. Writes go inside `Journal.write`. */
 export class RemediationRecords {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, SqlStatement>();
 
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** Each statement is compiled once: every step runs several, and compiling costs more. */
-  private prepare<P extends unknown[] = unknown[], R = unknown>(source: string): Statement<P, R> {
+  private prepare<P extends unknown[] = unknown[], R = unknown>(
+    source: string,
+  ): SqlStatement<P, R> {
     let statement = this.statements.get(source);
     if (statement === undefined) {
       statement = this.db.prepare(source);
       this.statements.set(source, statement);
     }
-    return statement as unknown as Statement<P, R>;
+    return statement as unknown as SqlStatement<P, R>;
   }
 
   insert(r: NewRemediation): number {
@@ -213,7 +214,7 @@ export class RemediationRecords {
   /** Sinks that were told about this incident: by a notify step that ran, or by an escalation. */
   notifiedSinks(incidentId: number): string[] {
     const fromSteps = this.prepare<[number], { sink: string | null }>(
-      `SELECT DISTINCT json_extract(intent, '$.sink') AS sink FROM remediations
+      `SELECT DISTINCT ${this.db.dialect === 'postgres' ? "intent::jsonb ->> 'sink'" : "json_extract(intent, '$.sink')"} AS sink FROM remediations
          WHERE incident_id = ? AND action = 'notify' AND status = 'applied'`,
     )
       .all(incidentId)

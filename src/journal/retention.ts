@@ -29,11 +29,7 @@ export async function pruneResolved(journal: Journal, cutoff: number): Promise<n
   }
   const log = new NotificationLog(journal.db);
   while ((await journal.write(() => log.pruneOrphans(cutoff, BATCH))) === BATCH);
-  if (total > 0) {
-    journal.db.pragma('incremental_vacuum');
-    // Without a checkpoint the WAL keeps the deleted pages until the next automatic one.
-    journal.db.pragma('wal_checkpoint(TRUNCATE)');
-  }
+  if (total > 0) journal.compact();
   return total;
 }
 

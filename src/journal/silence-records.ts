@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from './journal';
+import type { SqlDatabase } from './sql';
 
 /** An Alertmanager silence a plan created, as journaled. */
 export interface StoredSilence {
@@ -29,7 +29,7 @@ export class SilenceRecords {
   private readonly selectOne;
   private readonly updateLifted;
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqlDatabase) {
     this.insertRow = db.prepare(
       'INSERT OR IGNORE INTO silences (id, plan_id, alertname, created_at, ends_at) VALUES (?, ?, ?, ?, ?)',
     );

@@ -53,11 +53,11 @@ describe('the journal', () => {
   });
 
   it('reports a write the database refuses as a JournalError, and is unwritable until one succeeds', async () => {
-    journal.db.pragma('query_only = ON');
+    journal.sqlite.pragma('query_only = ON');
     await expect(journal.write(insert('a'))).rejects.toThrow(JournalError);
     expect(journal.checkWritable(0)).toMatch(/readonly database/);
     expect(failures).toHaveLength(1);
-    journal.db.pragma('query_only = OFF');
+    journal.sqlite.pragma('query_only = OFF');
     // Its own probe write is rate-limited: within a second it still reports the failure.
     expect(journal.checkWritable(500)).toMatch(/readonly database/);
     expect(journal.checkWritable(Date.now())).toBeUndefined();
@@ -95,8 +95,8 @@ describe('the journal', () => {
 
   it('rejects every write of a group with JournalError when the database is full', async () => {
     // A real SQLite failure: cap the file at its current size, then write past it.
-    const pages = journal.db.pragma('page_count', { simple: true }) as number;
-    journal.db.pragma(`max_page_count = ${pages}`);
+    const pages = journal.sqlite.pragma('page_count', { simple: true }) as number;
+    journal.sqlite.pragma(`max_page_count = ${pages}`);
     const rolledBack: number[] = [];
     const big = 'x'.repeat(64 * 1024);
     const writes = [1, 2].map((i) => journal.write(insert(`${big}${i}`), () => rolledBack.push(i)));
@@ -105,7 +105,7 @@ describe('the journal', () => {
     expect(rolledBack).toEqual([1, 2]);
     expect(failures).toHaveLength(1);
     // The journal keeps working once there is room again.
-    journal.db.pragma('max_page_count = 1073741823');
+    journal.sqlite.pragma('max_page_count = 1073741823');
     await expect(journal.write(insert('after'))).resolves.toBeDefined();
   });
 
@@ -121,7 +121,7 @@ describe('the journal', () => {
     await journal.write(insert('kept'));
     journal.close();
     journal = Journal.open({ dataDir: dir.path });
-    expect(journal.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(journal.sqlite.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(count()).toBe(1);
   });
 
@@ -135,10 +135,10 @@ describe('the journal', () => {
   });
 
   it('uses WAL and the durability the operator chose', () => {
-    expect(journal.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(journal.db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(journal.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(journal.sqlite.pragma('synchronous', { simple: true })).toBe(1);
     const full = Journal.open({ dataDir: tempDir().path, sync: 'full' });
-    expect(full.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(full.sqlite.pragma('synchronous', { simple: true })).toBe(2);
     full.close();
   });
 });

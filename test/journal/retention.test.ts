@@ -96,7 +96,7 @@ describe('retention', () => {
 
   it('keeps the journal file bounded: the space of pruned incidents is given back', async () => {
     for (let g = 0; g < 40; g++) await episode(g, 20);
-    journal.db.pragma('wal_checkpoint(TRUNCATE)');
+    journal.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     const full = journal.sizeBytes();
     expect(await pruneResolved(journal, clock.now().getTime() + 1)).toBe(40);
     const pruned = journal.sizeBytes();

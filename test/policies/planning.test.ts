@@ -229,8 +229,8 @@ describe('a notification and its plan', () => {
     const count = (table: string) =>
       (server.journal.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     try {
-      const pages = server.journal.db.pragma('page_count', { simple: true }) as number;
-      server.journal.db.pragma(`max_page_count = ${pages}`);
+      const pages = server.journal.sqlite.pragma('page_count', { simple: true }) as number;
+      server.journal.sqlite.pragma(`max_page_count = ${pages}`);
       const payload = fixture('am-api-single-firing-bearer');
       payload.alerts[0]!.annotations.description = 'x'.repeat(20_000);
       const post = () =>
@@ -241,7 +241,7 @@ describe('a notification and its plan', () => {
       await post().expect(503);
       expect([count('incidents'), count('alerts'), count('plans')]).toEqual([0, 0, 0]);
 
-      server.journal.db.pragma('max_page_count = 1073741823');
+      server.journal.sqlite.pragma('max_page_count = 1073741823');
       await post().expect(200);
       await server.projector.idle();
       expect([count('incidents'), count('alerts'), count('plans')]).toEqual([1, 1, 1]);

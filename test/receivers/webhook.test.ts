@@ -196,8 +196,8 @@ describe('POST /webhook', () => {
   });
 
   it('answers 503 when the journal cannot take the payload, then accepts the retry and loses nothing', async () => {
-    const pages = server.journal.db.pragma('page_count', { simple: true }) as number;
-    server.journal.db.pragma(`max_page_count = ${pages}`);
+    const pages = server.journal.sqlite.pragma('page_count', { simple: true }) as number;
+    server.journal.sqlite.pragma(`max_page_count = ${pages}`);
     const payload = fixture('am-api-group-3-alerts-firing');
     for (const alert of payload.alerts) alert.annotations.description = 'x'.repeat(8000);
     const refused = await post(JSON.stringify(payload));
@@ -205,7 +205,7 @@ describe('POST /webhook', () => {
     expect(refused.headers['retry-after']).toBe('1');
     expect(refused.body).toMatchObject({ error: 'journal_unavailable' });
 
-    server.journal.db.pragma('max_page_count = 1073741823');
+    server.journal.sqlite.pragma('max_page_count = 1073741823');
     const retried = await post(JSON.stringify(payload)).expect(200);
     // The refused attempt left nothing behind: the retry is the log's first notification.
     expect(retried.body.notification).toBe(1);
