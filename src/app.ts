@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { pathOf } from './api/http';
 import { createApiApp, type ApiDeps } from './api/router';
 import type { Projector } from './pipeline/projector';
 import type { Metrics } from './metrics';
@@ -29,16 +30,4 @@ export function createApp(deps: AppDeps): RequestListener {
     if (pathOf(req.url) === WEBHOOK_PATH) webhook(req, res);
     else api(req, res);
   };
-}
-
-/** The request target's path: origin-form (`/webhook?x`) or absolute-form (`http://host/webhook`). */
-export function pathOf(url: string | undefined): string {
-  if (url === undefined) return '/';
-  let path = url;
-  // RFC 9112 §3.2.2: a server must accept the absolute form, as proxies send it.
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(path);
-  if (authority !== null) path = path.slice(authority[0].length);
-  const end = path.search(/[?#]/);
-  path = end < 0 ? path : path.slice(0, end);
-  return path === '' ? '/' : path;
 }

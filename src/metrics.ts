@@ -282,6 +282,11 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}) 
       help: '1 when remediator runs in dry-run mode (by flag, or because it found no Kubernetes credentials).',
       registers: [registry],
     }),
+    leader: new Gauge({
+      name: 'remediator_leader',
+      help: '1 on the replica that does the work (always, on a SQLite journal); 0 on a replica that takes webhooks and forwards the API to it.',
+      registers: [registry],
+    }),
     stepsInFlight: new Gauge({
       name: 'remediator_remediation_steps_in_flight',
       help: 'Remediation steps running or waiting for a slot now.',

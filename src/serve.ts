@@ -5,7 +5,7 @@
  * its dependencies as arguments.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +15,15 @@ import { LiveEvents } from './api/events';
 import type { ReadinessCheck } from './api/router';
 import { Sessions } from './api/sessions';
 import { describeSummaries } from './api/summaries';
-import { createApp } from './app';
+import { createFollowerApp } from './api/follower';
+import { createApp, WEBHOOK_PATH } from './app';
 import { systemClock, type Clock } from './clock';
 import type { ServeConfig } from './config';
 import { describeError } from './errors';
 import { IncidentRecords } from './journal/incident-records';
 import { IncidentStore } from './journal/incident-store';
 import { Journal } from './journal/journal';
+import { Leadership } from './journal/leadership';
 import { PlanRecords } from './journal/plan-records';
 import { RemediationRecords } from './journal/remediation-records';
 import { SilenceRecords } from './journal/silence-records';
@@ -38,6 +40,7 @@ import { Ingest } from './pipeline/ingest';
 import { Projector } from './pipeline/projector';
 import { NotificationLog } from './journal/notification-log';
 import { WebhookAuthenticator } from './receivers/auth';
+import { createWebhookHandler } from './receivers/webhook';
 import { SlackSignatureVerifier } from './receivers/slack-signature';
 import { Escalator } from './remediations/escalation';
 import { Executor } from './remediations/executor/executor';
@@ -77,6 +80,13 @@ export interface ServeOptions {
   /** Where the built console is; default dist/console. */
   consoleDir?: string;
   timeouts?: Partial<typeof SERVER_TIMEOUTS>;
+  /** With a PostgreSQL journal: how often a replica that does not lead tries to; default 1 s. */
+  leadershipCheckMs?: number;
+  /**
+   * What a leader does when its session (and with it the lock) is gone: by default it exits, as
+   * kube-controller-manager does, and its restart joins as a follower. Tests pass their own.
+   */
+  onLeadershipLost?: () => void;
 }
 
 export interface RunningServer {
@@ -85,8 +95,14 @@ export interface RunningServer {
   readonly dryRun: boolean;
   readonly logger: Logger;
   readonly journal: Journal;
+  /** Whether this replica does the work (always, on SQLite). */
+  readonly isLeader: boolean;
+  /** The leader's executor; throws on a replica that does not lead. */
   readonly executor: Executor;
-  /** The notification log's projection: `idle()` resolves once what was accepted is applied. */
+  /**
+   * The notification log's projection: `idle()` resolves once what was accepted is applied.
+   * The leader's; throws on a replica that does not lead.
+   */
   readonly projector: Projector;
   /** Reloads the policies file now (what SIGHUP does). */
   reloadPolicies(): void;
@@ -132,6 +148,7 @@ export async function serve(
   });
   const journal = Journal.open({
     dataDir: config.dataDir,
+    ...(config.journal === undefined ? {} : { location: config.journal }),
     sync: config.journalSync,
     onCommit: (seconds) => {
       metrics.journalCommitDuration.observe(seconds);
@@ -141,42 +158,6 @@ export async function serve(
       logger.error('journal commit failed', { error: describeError(err) });
     },
   });
-  const records = new IncidentRecords(journal.db);
-  const plans = new PlanRecords(journal.db);
-  const remediations = new RemediationRecords(journal.db);
-  const store = new IncidentStore({ journal, records, logger, metrics });
-  // The console's live events; `executor` exists by the time a client can connect.
-  const events: LiveEvents = new LiveEvents({
-    logger,
-    paused: () => executor.isPaused,
-    describe: (ids) =>
-      describeSummaries(
-        { records, plans, remediations, paused: () => executor.isPaused },
-        ids.flatMap((id) => records.summary(id) ?? []),
-      ),
-    ...(options.eventsHeartbeatMs === undefined ? {} : { heartbeatMs: options.eventsHeartbeatMs }),
-  });
-  store.onCommit((incident, timeline) => {
-    events.incidentChanged(incident, timeline);
-  });
-  const ingest = new Ingest({
-    store,
-    plans,
-    clock,
-    logger,
-    metrics,
-    policies: () => policies.policies,
-    dryRun,
-  });
-  const projector = new Projector({
-    journal,
-    log: new NotificationLog(journal.db),
-    ingest,
-    clock,
-    logger,
-    metrics,
-  });
-  metrics.bindOpenIncidents(() => store.openCounts());
   metrics.bindJournalSize(() => journal.sizeBytes());
   metrics.dryRun.set(dryRun ? 1 : 0);
   metrics.initPolicies(policies.policies);
@@ -201,105 +182,6 @@ export async function serve(
         });
   // Coordination with other replicas, in Leases in remediator's own namespace.
   const claims = kube === undefined ? undefined : new Claims(kube, namespace, instance);
-  const notifier = new SinkNotifier({
-    sinks: () => policies.policies.sinks,
-    env,
-    clock,
-    logger,
-    onDelivery: (sink, outcome) => {
-      metrics.notifications.inc({ sink, template: outcome.template, result: outcome.result });
-    },
-  });
-  const escalator = new Escalator({
-    journal,
-    store,
-    incidents: records,
-    remediations,
-    notifier,
-    policies: () => policies.policies,
-    metrics,
-    logger,
-    clock,
-    dryRun,
-    ...(claims === undefined ? {} : { claims }),
-  });
-  const executor = new Executor({
-    journal,
-    store,
-    plans,
-    remediations,
-    silences: new SilenceRecords(journal.db),
-    alertmanager: config.alertmanager,
-    prometheus: config.prometheus,
-    confirmResolved: async (payload) => {
-      await projector.accept(payload, JSON.stringify(payload), 'alertmanager-api');
-    },
-    actions: indexActions(ACTIONS),
-    policies: () => policies.policies,
-    ...(kube === undefined
-      ? {}
-      : {
-          kube,
-          locks: new TargetLocks(kube, namespace, instance),
-          attempts: new AttemptRecords(kube, namespace, instance),
-        }),
-    notifier,
-    escalator,
-    metrics,
-    logger,
-    clock,
-    instance,
-    dryRun,
-    dryRunNotify: config.dryRunNotify,
-    parallelSteps: config.parallelSteps,
-    gitops: config.gitops,
-    modelRegistry: config.mlflow === undefined ? undefined : new MlflowRegistry(config.mlflow),
-    onPauseChange: (paused) => {
-      events.pauseChanged(paused);
-    },
-  });
-  ingest.onChange((change, planned) => {
-    for (const entry of planned) executor.start(entry.planId);
-    executor.onIncidentChange(change);
-  });
-  ingest.onPlansDropped((incident, dropped) => {
-    const detail = `the notification would have made more remediation plans than safety.maxPlansPerNotification (${dropped.limit}) allows; ${dropped.alerts} alert(s) of policy ${dropped.policies.join(', ')} were not acted on`;
-    escalator.escalate(incident, 'too_many_plans', detail).catch((err: unknown) => {
-      logger.error('escalating dropped plans failed', {
-        incident: incident.id,
-        error: describeError(err),
-      });
-    });
-  });
-  // Notifications accepted and not applied, then plans and steps a crash interrupted; neither
-  // holds up the start.
-  void projector.recover();
-  void executor.recover();
-  const stopEscalationChecks = escalator.start(options.escalationCheckMs ?? 30_000);
-  const prune = (): void => {
-    const cutoff = clock.now().getTime() - config.retentionMs;
-    Promise.all([pruneResolved(journal, cutoff), claims?.prune(new Date(cutoff))]).then(
-      ([count]) => {
-        store.forgetResolvedBefore(cutoff);
-        metrics.journalPruned.inc(count);
-        if (count > 0)
-          logger.info('retention pruned resolved incidents', {
-            count,
-            sizeBytes: journal.sizeBytes(),
-          });
-      },
-      (err: unknown) => {
-        logger.error('retention failed', { error: describeError(err) });
-      },
-    );
-  };
-  prune();
-  const pruning = setInterval(
-    prune,
-    options.retentionCheckMs ?? retentionCheckInterval(config.retentionMs),
-  );
-  pruning.unref();
-
   const onReload = (result: ReturnType<PolicyStore['reload']>, trigger: string): void => {
     if (result.outcome === 'loaded') {
       metrics.policyReloads.inc({ result: 'success' });
@@ -333,51 +215,212 @@ export async function serve(
     );
   }
 
-  const app = createApp({
-    auth,
-    slack:
-      config.slackSigningSecret === undefined
-        ? undefined
-        : new SlackSignatureVerifier(config.slackSigningSecret, clock),
-    sessions: new Sessions({ clock }),
-    events,
-    policies,
-    consoleDir: options.consoleDir ?? DEFAULT_CONSOLE_DIR,
-    maxBodyBytes: config.maxBodyBytes,
-    projector,
-    store,
-    records,
-    plans,
-    remediations,
-    executor,
-    escalator,
-    clock,
-    registry,
-    metrics,
-    logger,
-    readiness: () => [
-      journalReadiness(journal),
-      logReadiness(projector),
-      {
-        name: 'policies',
-        ok: true,
-        detail:
-          policies.rejectedProblems.length === 0
-            ? `${policies.policies.source} (${policies.policies.policies.length} policies)`
-            : `${policies.policies.source}: the file on disk was rejected (${policies.rejectedProblems.length} problems); the last good policies are in force`,
+  /**
+   * The work: the projection of the notification log, the executor and its timers, retention,
+   * and the full HTTP surface. On SQLite this process alone has it; on PostgreSQL, the replica
+   * that leads, from the moment it took the lock (like a restart: it resumes what the journal
+   * says was under way).
+   */
+  const startWork = (role: 'sole' | 'leader'): Work => {
+    const records = new IncidentRecords(journal.db);
+    const plans = new PlanRecords(journal.db);
+    const remediations = new RemediationRecords(journal.db);
+    const store = new IncidentStore({ journal, records, logger, metrics });
+    // The console's live events; `executor` exists by the time a client can connect.
+    const events: LiveEvents = new LiveEvents({
+      logger,
+      paused: () => executor.isPaused,
+      describe: (ids) =>
+        describeSummaries(
+          { records, plans, remediations, paused: () => executor.isPaused },
+          ids.flatMap((id) => records.summary(id) ?? []),
+        ),
+      ...(options.eventsHeartbeatMs === undefined
+        ? {}
+        : { heartbeatMs: options.eventsHeartbeatMs }),
+    });
+    store.onCommit((incident, timeline) => {
+      events.incidentChanged(incident, timeline);
+    });
+    const ingest = new Ingest({
+      store,
+      plans,
+      clock,
+      logger,
+      metrics,
+      policies: () => policies.policies,
+      dryRun,
+    });
+    const projector = new Projector({
+      journal,
+      log: new NotificationLog(journal.db),
+      ingest,
+      clock,
+      logger,
+      metrics,
+      role,
+    });
+    metrics.bindOpenIncidents(() => store.openCounts());
+    const notifier = new SinkNotifier({
+      sinks: () => policies.policies.sinks,
+      env,
+      clock,
+      logger,
+      onDelivery: (sink, outcome) => {
+        metrics.notifications.inc({ sink, template: outcome.template, result: outcome.result });
       },
-      {
-        name: 'kubernetes',
-        ok: true,
-        detail: dryRun
-          ? credentials.kind === 'none'
-            ? 'dry-run mode: no credentials found'
-            : `dry-run mode (--dry-run); credentials: ${credentials.kind}, namespace ${namespace}`
-          : `credentials: ${credentials.kind}, namespace ${namespace}${executor.isPaused ? '; remediation paused' : ''}`,
+    });
+    const escalator = new Escalator({
+      journal,
+      store,
+      incidents: records,
+      remediations,
+      notifier,
+      policies: () => policies.policies,
+      metrics,
+      logger,
+      clock,
+      dryRun,
+      ...(claims === undefined ? {} : { claims }),
+    });
+    const executor = new Executor({
+      journal,
+      store,
+      plans,
+      remediations,
+      silences: new SilenceRecords(journal.db),
+      alertmanager: config.alertmanager,
+      prometheus: config.prometheus,
+      confirmResolved: async (payload) => {
+        await projector.accept(payload, JSON.stringify(payload), 'alertmanager-api');
       },
-    ],
-  });
+      actions: indexActions(ACTIONS),
+      policies: () => policies.policies,
+      ...(kube === undefined
+        ? {}
+        : {
+            kube,
+            locks: new TargetLocks(kube, namespace, instance),
+            attempts: new AttemptRecords(kube, namespace, instance),
+          }),
+      notifier,
+      escalator,
+      metrics,
+      logger,
+      clock,
+      instance,
+      dryRun,
+      dryRunNotify: config.dryRunNotify,
+      parallelSteps: config.parallelSteps,
+      gitops: config.gitops,
+      modelRegistry: config.mlflow === undefined ? undefined : new MlflowRegistry(config.mlflow),
+      onPauseChange: (paused) => {
+        events.pauseChanged(paused);
+      },
+    });
+    ingest.onChange((change, planned) => {
+      for (const entry of planned) executor.start(entry.planId);
+      executor.onIncidentChange(change);
+    });
+    ingest.onPlansDropped((incident, dropped) => {
+      const detail = `the notification would have made more remediation plans than safety.maxPlansPerNotification (${dropped.limit}) allows; ${dropped.alerts} alert(s) of policy ${dropped.policies.join(', ')} were not acted on`;
+      escalator.escalate(incident, 'too_many_plans', detail).catch((err: unknown) => {
+        logger.error('escalating dropped plans failed', {
+          incident: incident.id,
+          error: describeError(err),
+        });
+      });
+    });
+    // Notifications accepted and not applied, then plans and steps a crash interrupted; neither
+    // holds up the start.
+    void projector.recover();
+    void executor.recover();
+    const stopEscalationChecks = escalator.start(options.escalationCheckMs ?? 30_000);
+    const prune = (): void => {
+      const cutoff = clock.now().getTime() - config.retentionMs;
+      Promise.all([pruneResolved(journal, cutoff), claims?.prune(new Date(cutoff))]).then(
+        ([count]) => {
+          store.forgetResolvedBefore(cutoff);
+          metrics.journalPruned.inc(count);
+          if (count > 0)
+            logger.info('retention pruned resolved incidents', {
+              count,
+              sizeBytes: journal.sizeBytes(),
+            });
+        },
+        (err: unknown) => {
+          logger.error('retention failed', { error: describeError(err) });
+        },
+      );
+    };
+    prune();
+    const pruning = setInterval(
+      prune,
+      options.retentionCheckMs ?? retentionCheckInterval(config.retentionMs),
+    );
+    pruning.unref();
 
+    const app = createApp({
+      auth,
+      slack:
+        config.slackSigningSecret === undefined
+          ? undefined
+          : new SlackSignatureVerifier(config.slackSigningSecret, clock),
+      sessions: new Sessions({ clock }),
+      events,
+      policies,
+      consoleDir: options.consoleDir ?? DEFAULT_CONSOLE_DIR,
+      maxBodyBytes: config.maxBodyBytes,
+      projector,
+      store,
+      records,
+      plans,
+      remediations,
+      executor,
+      escalator,
+      clock,
+      registry,
+      metrics,
+      logger,
+      readiness: () => [
+        journalReadiness(journal),
+        logReadiness(projector),
+        {
+          name: 'policies',
+          ok: true,
+          detail:
+            policies.rejectedProblems.length === 0
+              ? `${policies.policies.source} (${policies.policies.policies.length} policies)`
+              : `${policies.policies.source}: the file on disk was rejected (${policies.rejectedProblems.length} problems); the last good policies are in force`,
+        },
+        {
+          name: 'kubernetes',
+          ok: true,
+          detail: dryRun
+            ? credentials.kind === 'none'
+              ? 'dry-run mode: no credentials found'
+              : `dry-run mode (--dry-run); credentials: ${credentials.kind}, namespace ${namespace}`
+            : `credentials: ${credentials.kind}, namespace ${namespace}${executor.isPaused ? '; remediation paused' : ''}`,
+        },
+      ],
+    });
+    return {
+      app,
+      executor,
+      projector,
+      stop: () => {
+        events.close();
+        stopEscalationChecks();
+        clearInterval(pruning);
+        projector.close();
+        executor.close();
+      },
+      drained: () => Promise.all([projector.settle(), executor.idle()]).then(() => undefined),
+    };
+  };
+
+  let work: Work | undefined = leaderless(journal) ? startWork('sole') : undefined;
+  let follower: RequestListener | undefined;
   const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const server = createServer(
     {
@@ -386,34 +429,116 @@ export async function serve(
       keepAliveTimeout: timeouts.keepAliveMs,
       connectionsCheckingInterval: timeouts.checkIntervalMs,
     },
-    app,
+    (req, res) => {
+      (work?.app ?? follower ?? notYetListening)(req, res);
+    },
   );
   try {
     await listen(server, config.port, config.listen);
   } catch (err) {
-    events.close();
     stopWatching();
-    stopEscalationChecks();
-    clearInterval(pruning);
-    projector.close();
-    executor.close();
+    work?.stop();
     journal.close();
     throw err;
   }
   const { port } = server.address() as AddressInfo;
   const host = config.listen.includes(':') ? `[${config.listen}]` : config.listen;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
+  let leadershipTimer: NodeJS.Timeout | undefined;
+  const postgres = journal.postgres;
+  if (postgres !== undefined) {
+    const leadership = new Leadership(postgres);
+    const advertised = config.advertiseUrl ?? `http://${instance}:${port}`;
+    // A follower appends what it receives to the shared log; the leader applies it.
+    const appender = new Projector({
+      journal,
+      log: new NotificationLog(journal.db),
+      ingest: undefined,
+      clock,
+      logger,
+      metrics,
+      role: 'follower',
+    });
+    let known: { url: string | undefined; at: number } = { url: undefined, at: -Infinity };
+    follower = createFollowerApp({
+      webhookPath: WEBHOOK_PATH,
+      webhook: createWebhookHandler({
+        auth,
+        maxBodyBytes: config.maxBodyBytes,
+        accept: (payload, body, source) => appender.accept(payload, body, source),
+        metrics,
+        logger,
+      }),
+      // Read at most once a second: a new leader announces itself within seconds anyway.
+      leaderUrl: () => {
+        const now = Date.now();
+        if (now - known.at >= 1000) {
+          try {
+            const leader = leadership.current();
+            known = { url: leader?.url === advertised ? undefined : leader?.url, at: now };
+          } catch {
+            known = { url: undefined, at: now };
+          }
+        }
+        return known.url;
+      },
+      instance,
+      registry,
+      logger,
+      readiness: () => [
+        journalReadiness(journal),
+        { name: 'replica', ok: true, detail: `follower of ${known.url ?? 'no leader yet'}` },
+      ],
+    });
+    const lost =
+      options.onLeadershipLost ??
+      (() => {
+        // As kube-controller-manager does: a fresh process rejoins as a follower.
+        process.exit(70);
+      });
+    const check = (): void => {
+      if (work !== undefined) {
+        if (leadership.stillLeading()) return;
+        clearInterval(leadershipTimer);
+        metrics.leader.set(0);
+        logger.error(
+          'leadership lost: the journal session that held it is gone; stopping so that another replica takes over',
+          { instance },
+        );
+        work.stop();
+        work = undefined;
+        lost();
+        return;
+      }
+      try {
+        postgres.reconnect();
+        if (!leadership.tryAcquire({ instance, url: advertised }, clock.now().getTime())) return;
+      } catch {
+        return; // PostgreSQL unreachable: the journal's readiness says so.
+      }
+      logger.info('leading: this replica now does the work', { instance, advertised });
+      metrics.leader.set(1);
+      work = startWork('leader');
+    };
+    leadershipTimer = setInterval(check, options.leadershipCheckMs ?? 1000);
+    leadershipTimer.unref();
+    check();
+  } else {
+    metrics.leader.set(1);
+  }
   logger.info('remediator listening', {
     version: VERSION,
     address: config.listen,
     port,
     webhook: `${url}/webhook`,
     policies: policies.policies.source,
-    dataDir: config.dataDir,
+    journal: journal.path,
     dryRun,
     kubernetes: credentials.kind,
     namespace,
     instance,
+    role: postgres === undefined ? 'sole' : work === undefined ? 'follower' : 'leader',
     webhookAuth: config.credentialSources.length > 0 ? config.credentialSources : 'none',
     slackInteractions: config.slackSigningSecret === undefined ? 'off' : 'on',
     alertmanager: config.alertmanager === undefined ? 'none' : publicUrl(config.alertmanager),
@@ -421,6 +546,11 @@ export async function serve(
     mlflow: config.mlflow === undefined ? 'none' : publicUrl(config.mlflow),
   });
 
+  const leading = (): Work => {
+    if (work === undefined)
+      throw new Error(`${instance} does not lead: another replica does the work`);
+    return work;
+  };
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -428,8 +558,15 @@ export async function serve(
     dryRun,
     logger,
     journal,
-    executor,
-    projector,
+    get isLeader() {
+      return work !== undefined;
+    },
+    get executor() {
+      return leading().executor;
+    },
+    get projector() {
+      return leading().projector;
+    },
     reloadPolicies: () => {
       onReload(policies.reload(), 'signal');
     },
@@ -442,19 +579,17 @@ export async function serve(
           setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs).unref();
         });
         stopWatching();
-        // Event streams never go idle: end them, or the server would wait for them forever.
-        events.close();
-        stopEscalationChecks();
-        clearInterval(pruning);
-        projector.close();
-        executor.close();
+        clearInterval(leadershipTimer);
+        // Event streams never go idle: the work's stop ends them, or the server would wait for
+        // them forever.
+        work?.stop();
         const httpClosed = new Promise<void>((resolve) => {
           server.close(() => {
             resolve();
           });
           server.closeIdleConnections();
         });
-        const drained = Promise.all([httpClosed, projector.settle(), executor.idle()]);
+        const drained = Promise.all([httpClosed, work?.drained()]);
         if ((await Promise.race([drained, deadline])) === 'timeout') {
           logger.warn(
             'shutdown timeout: stopping with requests and steps still in flight; steps that journaled their intent are reconciled at the next start',
@@ -468,6 +603,28 @@ export async function serve(
       })()),
   };
 }
+
+/** What the leader-only half of `serve` hands back: its HTTP surface and how to stop it. */
+interface Work {
+  readonly app: RequestListener;
+  readonly executor: Executor;
+  readonly projector: Projector;
+  /** Nothing new starts; timers and event streams end. */
+  stop(): void;
+  /** Resolves once what was in flight is journaled. */
+  drained(): Promise<void>;
+}
+
+/** On SQLite there is one replica, which does the work from the start. */
+function leaderless(journal: Journal): boolean {
+  return journal.postgres === undefined;
+}
+
+/** Between listening and knowing its role (a moment at start-up). */
+const notYetListening: RequestListener = (_req, res) => {
+  res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+  res.end(JSON.stringify({ error: 'starting', message: 'remediator is starting: try again' }));
+};
 
 /** Ready while the webhook takes notifications: not while the log's backlog is full. */
 function logReadiness(projector: Projector): ReadinessCheck {

@@ -19,3 +19,15 @@ export function route(
   });
   return r;
 }
+
+/** The request target's path: origin-form (`/webhook?x`) or absolute-form (`http://host/webhook`). */
+export function pathOf(url: string | undefined): string {
+  if (url === undefined) return '/';
+  let path = url;
+  // RFC 9112 §3.2.2: a server must accept the absolute form, as proxies send it.
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(path);
+  if (authority !== null) path = path.slice(authority[0].length);
+  const end = path.search(/[?#]/);
+  path = end < 0 ? path : path.slice(0, end);
+  return path === '' ? '/' : path;
+}

@@ -22,7 +22,8 @@ import type { Ingest } from './ingest';
 export interface ProjectorDeps {
   journal: Journal;
   log: NotificationLog;
-  ingest: Ingest;
+  /** What applies a notification; a follower, which only appends, has none. */
+  ingest: Ingest | undefined;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -34,6 +35,15 @@ export interface ProjectorDeps {
    * the shipped Deployment caps the heap at 192 MiB.
    */
   maxBacklogBytes?: number;
+  /**
+   * `sole` (default): this process alone appends to the log, and applies what it accepts from
+   * memory. On a journal that replicas share, every replica appends: `leader` applies the log as
+   * it reads it back, its own notifications and the others' alike, in the log's order;
+   * `follower` only appends (the leader applies).
+   */
+  role?: 'sole' | 'leader' | 'follower';
+  /** How often a leader looks for notifications other replicas appended; default 200 ms. */
+  followMs?: number;
 }
 
 /** A notification in the log, not yet applied. */
@@ -91,20 +101,32 @@ export class Projector {
   private markWritten = 0;
   private paused = false;
   private closed = false;
-  private readonly markTimer: NodeJS.Timeout;
+  private readonly timers: NodeJS.Timeout[] = [];
   private idleWaiters: (() => void)[] = [];
+  private readonly role: 'sole' | 'leader' | 'follower';
+  /** A follower's view of the shared log's backlog, read at most once a second. */
+  private sharedBacklog = { count: 0, readAt: -Infinity };
 
   constructor(private readonly deps: ProjectorDeps) {
+    this.role = deps.role ?? 'sole';
     this.maxBacklog = deps.maxBacklog ?? DEFAULT_MAX_BACKLOG;
     this.maxBacklogBytes = deps.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
+    if (this.role === 'follower') {
+      this.closed = true;
+      return;
+    }
     this.markWritten = deps.log.appliedSeq();
     this.recoveredTo = this.markWritten;
     this.recoverUntil = deps.log.lastSeq();
     this.highestAccepted = this.recoverUntil;
-    this.markTimer = setInterval(() => {
+    this.every(MARK_INTERVAL_MS, () => {
       this.writeMark();
-    }, MARK_INTERVAL_MS);
-    this.markTimer.unref();
+    });
+    if (this.role === 'leader') {
+      this.every(deps.followMs ?? 200, () => {
+        this.followLog();
+      });
+    }
     deps.metrics.bindLogBacklog(() => this.backlog());
   }
 
@@ -124,8 +146,17 @@ export class Projector {
     }
     const receivedAt = this.deps.clock.now().getTime();
     const seq = await this.deps.journal.write(() => this.deps.log.append(body, receivedAt, source));
-    this.highestAccepted = Math.max(this.highestAccepted, seq);
     this.deps.metrics.logAppended.inc();
+    if (this.role === 'follower') {
+      this.sharedBacklog.count++;
+      return { notification: seq };
+    }
+    if (this.role === 'leader') {
+      // Applied from the log, in its order, with what other replicas appended before it.
+      this.follow(seq);
+      return { notification: seq };
+    }
+    this.highestAccepted = Math.max(this.highestAccepted, seq);
     this.queue.push({ seq, receivedAt, payload, bytes: body.length });
     this.queueBytes += body.length;
     this.pump();
@@ -134,6 +165,7 @@ export class Projector {
 
   /** How much is accepted and not yet applied, and since when. */
   backlog(): { count: number; ageSeconds: number; bytes: number } {
+    if (this.role === 'follower') return { count: this.followerBacklog(), ageSeconds: 0, bytes: 0 };
     const oldest = this.oldestPending();
     const count = this.queue.length - this.queueHead + this.inFlight.size + this.unrecovered();
     const ageSeconds =
@@ -175,7 +207,50 @@ export class Projector {
   /** Stops applying; what is left stays in the log for the next start. */
   close(): void {
     this.closed = true;
-    clearInterval(this.markTimer);
+    for (const timer of this.timers) clearInterval(timer);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  /** A leader: reads what the log holds up to `seq` (its own append, or the others'), in order. */
+  private follow(seq: number): void {
+    if (seq <= this.recoverUntil) return;
+    this.recoverUntil = seq;
+    this.highestAccepted = Math.max(this.highestAccepted, seq);
+    this.pump();
+  }
+
+  private followLog(): void {
+    if (this.closed || this.paused) return;
+    try {
+      this.follow(this.deps.log.lastSeq());
+    } catch (err) {
+      this.deps.logger.warn('could not read the notification log', { error: describeError(err) });
+    }
+  }
+
+  /**
+   * A follower's backlog: what the shared log holds beyond the leader's mark, read at most once a
+   * second (plus what it appended since), so that the webhook's 503 works on every replica.
+   */
+  private followerBacklog(): number {
+    const now = Date.now();
+    if (now - this.sharedBacklog.readAt >= 1000) {
+      this.sharedBacklog.readAt = now;
+      try {
+        this.sharedBacklog.count = Math.max(
+          0,
+          this.deps.log.lastSeq() - this.deps.log.appliedSeq(),
+        );
+      } catch {
+        // The journal is failing: the append says so.
+      }
+    }
+    return this.sharedBacklog.count;
   }
 
   /** Waits for what is being applied now (not the rest) to be journaled. */
@@ -265,7 +340,9 @@ export class Projector {
       this.finish(item);
       return;
     }
-    this.deps.ingest
+    const ingest = this.deps.ingest;
+    if (ingest === undefined) throw new Error('a follower applies nothing');
+    ingest
       .ingest(payload, {
         now: item.receivedAt,
         alsoWrite: (incidentId) => {
