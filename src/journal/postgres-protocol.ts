@@ -24,6 +24,8 @@ export interface WorkerData {
 
 export type PostgresRequest =
   | { id: number; type: 'connect' | 'fence' | 'close' }
+  /** Connect in the background if there is no session; answered by nothing. */
+  | { id: number; type: 'reconnect' }
   | {
       id: number;
       type: 'query';

@@ -83,6 +83,8 @@ function answer(response: PostgresResponse): void {
 async function handle(request: PostgresRequest): Promise<PostgresResponse> {
   const { id } = request;
   switch (request.type) {
+    case 'reconnect':
+      return { id, rows: [], rowCount: 0 };
     case 'connect':
       if (client === undefined && !fenced) await connect();
       return client === undefined
@@ -139,8 +141,14 @@ async function handle(request: PostgresRequest): Promise<PostgresResponse> {
 }
 
 // One request at a time, in order: the main thread waits for each answer before it sends more.
+// A reconnection is asked for without an answer and happens beside them, so that a database
+// that takes seconds to answer a connection attempt never holds up the main thread.
 let chain = Promise.resolve();
 port.on('message', (request: PostgresRequest) => {
+  if (request.type === 'reconnect') {
+    if (client === undefined && !fenced) void connect();
+    return;
+  }
   chain = chain.then(async () => {
     answer(await handle(request));
   });

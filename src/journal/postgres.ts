@@ -126,14 +126,13 @@ export class PostgresDatabase implements SqlDatabase {
     this.fenceEpoch = Atomics.load(this.shared, SHARED.epoch);
   }
 
-  /** Asks for a new session in the background when there is none (not once fenced). */
+  /**
+   * Asks for a new session in the background when there is none (never once fenced: a new
+   * session would not hold the lock); the next statements tell whether it came.
+   */
   reconnect(): void {
     if (this.closed || this.connected || this.fenceEpoch !== 0) return;
-    try {
-      this.request({ type: 'connect' });
-    } catch {
-      // Still unreachable: said by the next statement.
-    }
+    this.port.postMessage({ id: this.nextId++, type: 'reconnect' } satisfies PostgresRequest);
   }
 
   prepare<P extends unknown[] = unknown[], R = unknown>(source: string): SqlStatement<P, R> {
