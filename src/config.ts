@@ -86,7 +86,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     env: 'REMEDIATOR_ADVERTISE_URL',
     type: 'string',
     description:
-      "With a PostgreSQL journal: the URL other replicas reach this one's HTTP server at (in a cluster `http://$(POD_IP):PORT`). One replica at a time does the work; the others take webhooks and forward API requests to it there. Default: `http://HOSTNAME:PORT`.",
+      "With a PostgreSQL journal: the URL other replicas reach this one's HTTP server at (in a cluster `http://$(POD_IP):PORT`). One replica at a time does the work; the others take webhooks and forward API requests to it there. Default: `http://LISTEN:PORT`, or the host name when listening on every address.",
   },
   {
     name: 'dryRun',

@@ -148,6 +148,8 @@ export async function serve(
   });
   const journal = Journal.open({
     dataDir: config.dataDir,
+    // Shown in pg_stat_activity: which replica a session is.
+    applicationName: `remediator ${instance}`,
     ...(config.journal === undefined ? {} : { location: config.journal }),
     sync: config.journalSync,
     onCommit: (seconds) => {
@@ -449,7 +451,11 @@ export async function serve(
   const postgres = journal.postgres;
   if (postgres !== undefined) {
     const leadership = new Leadership(postgres);
-    const advertised = config.advertiseUrl ?? `http://${instance}:${port}`;
+    // Without --advertise-url: the address it listens on, or the host name when that is every
+    // address (in a cluster, set it to the pod's IP: a pod's name does not resolve).
+    const advertised =
+      config.advertiseUrl ??
+      `http://${config.listen === '0.0.0.0' || config.listen === '::' ? hostname() : host}:${port}`;
     // A follower appends what it receives to the shared log; the leader applies it.
     const appender = new Projector({
       journal,

@@ -23,6 +23,8 @@ export interface JournalOptions {
   dataDir: string;
   /** Default: `journal.db` under `dataDir`. */
   location?: JournalLocation;
+  /** How a PostgreSQL session names itself (pg_stat_activity); default `remediator`. */
+  applicationName?: string;
   /**
    * `normal` (default; SQLite's recommendation for WAL) survives a process crash (SIGKILL) but
    * may lose the last commits on a power cut. `full` fsyncs every commit: an answered webhook
@@ -108,7 +110,12 @@ export class Journal {
     const shown = redactUrl(url);
     let db: PostgresDatabase | undefined;
     try {
-      db = PostgresDatabase.connect({ url });
+      db = PostgresDatabase.connect({
+        url,
+        ...(options.applicationName === undefined
+          ? {}
+          : { applicationName: options.applicationName }),
+      });
       migratePostgres(db);
     } catch (err) {
       db?.close();

@@ -51,7 +51,8 @@ export async function startServer(
     processMetrics: false,
     ...options,
   });
-  return { ...running, dataDir: overrides.dataDir, lines };
+  // Not a spread: it would read the leader-only getters (executor, projector) once, now.
+  return Object.assign(running, { dataDir: overrides.dataDir, lines });
 }
 
 export const AUTH = { Authorization: `Bearer ${FIXTURE_TOKEN}` };
