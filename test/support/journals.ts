@@ -125,7 +125,7 @@ async function admin(
     );
     const result = await client.query(sql, params);
     // Several statements answer with one result each: the last one's rows.
-    const last = Array.isArray(result) ? (result.at(-1)) : result;
+    const last = Array.isArray(result) ? result.at(-1) : result;
     return (last?.rows ?? []) as Record<string, unknown>[];
   } finally {
     await client.end();
