@@ -355,8 +355,14 @@ function restrictFiles(path: string): void {
 const UNAVAILABLE =
   /^SQLITE_(READONLY|IOERR|FULL|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PERM|NOMEM|PROTOCOL)/;
 
+/**
+ * PostgreSQL's: no session (UNAVAILABLE), insufficient resources (class 53: disk full, out of
+ * memory, too many connections), or a read-only server (25006: a hot standby after a failover).
+ */
+const POSTGRES_UNAVAILABLE = /^(UNAVAILABLE$|53|25006$)/;
+
 function isUnavailable(err: unknown): boolean {
-  if (err instanceof PostgresError) return err.code === 'UNAVAILABLE';
+  if (err instanceof PostgresError) return POSTGRES_UNAVAILABLE.test(err.code);
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && UNAVAILABLE.test(code);
 }

@@ -125,9 +125,11 @@ async function handle(request: PostgresRequest): Promise<PostgresResponse> {
         };
       } catch (err) {
         const e = err as { message?: string; code?: string };
-        // No session to answer on any more: the server went away or the query timed out.
-        const unavailable =
-          client !== session || e.code === undefined || /^(08|57P|53)/.test(e.code);
+        // No session to answer on any more: the server went away or the query timed out. A
+        // statement the server refused for want of resources (class 53: disk full, memory) or
+        // because it is read-only (25006) keeps its SQLSTATE: the session and its transaction are
+        // still there to roll back, and the journal tells those from a caller's error itself.
+        const unavailable = client !== session || e.code === undefined || /^(08|57P)/.test(e.code);
         return {
           id,
           error: {
