@@ -539,7 +539,7 @@ it('(d) PostgreSQL stopped for 20 s mid-run: 503s while down, nothing answered i
     }
   })();
 
-  await sleep(3000);
+  await sleep(2000);
   s.step('postgres: stop (fast shutdown) for 20 s');
   await server.stop();
   const downAt = Date.now();
@@ -557,6 +557,9 @@ it('(d) PostgreSQL stopped for 20 s mid-run: 503s while down, nothing answered i
   s.step(
     `${next.name} leads ${((Date.now() - upAt) / 1000).toFixed(1)} s after PostgreSQL came back`,
   );
+  // At once: ha-d's 30 s verification window began before the outage.
+  s.step('alertmanager: ha-d resolved');
+  await postAlerts(s.alertmanager, resolvedNow([running]));
   await sleep(3000);
   posting.stop = true;
   await poster;
@@ -607,8 +610,6 @@ it('(d) PostgreSQL stopped for 20 s mid-run: 503s while down, nothing answered i
     'every answered notification acted on, and the one Alertmanager retried',
     40_000,
   );
-  s.step('alertmanager: ha-d resolved');
-  await postAlerts(s.alertmanager, resolvedNow([running]));
   const finished = await s.waitFor(
     async () => {
       const i = await incidentOf(s, 'ha-d');
@@ -618,7 +619,11 @@ it('(d) PostgreSQL stopped for 20 s mid-run: 503s while down, nothing answered i
     'ha-d plan finished by the leader after the outage',
     30_000,
   );
-  expect(scaleStep(finished)).toMatchObject({ status: 'applied', verification: 'effective' });
+  // Its verdict depends on whether the resolution beat the window (which ran on through the
+  // outage), not on which replica judged it: either is a finished plan; its write stays one.
+  s.step(`ha-d: plan ${perf(finished)?.status}, scale ${scaleStep(finished)?.verification}`);
+  expect(scaleStep(finished)).toMatchObject({ status: 'applied' });
+  expect(['effective', 'ineffective']).toContain(scaleStep(finished)?.verification);
   // Give a duplicate time to show up before counting.
   await sleep(3000);
   const list = (await sameEverywhere(s, '/api/v1/incidents?limit=300')).incidents as {
