@@ -157,3 +157,23 @@ it('destroys open connections on close()', async () => {
   expect(outcome).toBe('closed');
   await expect(exchange(p.port, 'after close')).rejects.toThrow(/ECONNREFUSED/);
 });
+
+it('dropConnections() cuts open connections but keeps listening: the next connection goes to the next target', async () => {
+  const p = proxy!;
+  const socket = connect({ host: '127.0.0.1', port: p.port });
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write('kept alive');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  p.dropConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    closed.then(() => 'closed'),
+    new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still open'), 5000))),
+  ]);
+  clearTimeout(timer);
+  expect(outcome).toBe('closed');
+  expect(await exchange(p.port, 'again')).toBe('b:again');
+  expect(p.perTarget).toEqual([1, 1, 0]);
+});

@@ -23,6 +23,7 @@ import { startPrometheus, type Prometheus } from './prometheus';
 import { Remediator, type IncidentView } from './remediator';
 import { rewritePolicies, rewriteRuleDurations, type PolicyDocument } from './rewrite';
 import { startSimService, type SimBehaviour, type SimService } from './sim-service';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 import { waitFor } from './wait';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -80,6 +81,13 @@ export interface StackOptions {
   narrate?: boolean;
   /** remediator's NODE_OPTIONS, e.g. the shipped Deployment's heap cap; default none. */
   nodeOptions?: string;
+  /**
+   * Issue 15's replicas: every remediator on this shared journal (`--journal`, a postgres:// URL),
+   * each with `--advertise-url` naming its own port, behind a round-robin TCP proxy
+   * (`stack.proxy`) that stands in for the Service: Alertmanager has one receiver, at the proxy,
+   * so one group's notifications land on whichever replica the proxy picks.
+   */
+  ha?: { journal: string };
 }
 
 /** A notification a sink received. */
@@ -104,6 +112,8 @@ export interface Stack {
   /** The first (often the only) remediator. */
   readonly remediator: Remediator;
   readonly remediators: readonly Remediator[];
+  /** With `ha`: the proxy in front of the remediators (Alertmanager's webhook URL names it). */
+  readonly proxy: TcpProxy | undefined;
   readonly policiesFile: string;
   /** What the stand-in Job controller does from now on. */
   jobs: JobFate;
@@ -306,16 +316,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           tokenFile,
           logDir,
           namespace: OWN_NAMESPACE,
-          ...(options.sources === true
-            ? {
-                extraArgs: [
+          extraArgs: [
+            ...(options.sources === true
+              ? [
                   '--alertmanager-url',
                   `http://127.0.0.1:${amPort}`,
                   '--prometheus-url',
                   `http://127.0.0.1:${promPort}`,
-                ],
-              }
-            : {}),
+                ]
+              : []),
+            ...(options.ha === undefined
+              ? []
+              : ['--journal', options.ha.journal, '--advertise-url', `http://127.0.0.1:${port}`]),
+          ],
           ...(options.nodeOptions === undefined
             ? {}
             : { extraEnv: { NODE_OPTIONS: options.nodeOptions } }),
@@ -346,11 +359,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
     });
 
+    // Registered after the remediators, so closed before them: nothing reaches a replica that
+    // is going away through it.
+    const proxy =
+      options.ha === undefined
+        ? undefined
+        : await startTcpProxy(remediators.map((r) => ({ host: '127.0.0.1', port: r.port })));
+    if (proxy !== undefined) cleanups.push({ name: 'tcp proxy', run: () => proxy.close() });
+
     const alertmanager = startAlertmanager({
       binary: binaries['prometheus-alertmanager'],
       dir,
       port: amPort,
-      webhooks: remediators.map((r) => ({ name: r.name, url: `${r.url}/webhook` })),
+      webhooks:
+        proxy === undefined
+          ? remediators.map((r) => ({ name: r.name, url: `${r.url}/webhook` }))
+          : [{ name: 'replicas', url: `${proxy.url()}/webhook` }],
       tokenFile,
       ...(options.alertmanager ? { timings: options.alertmanager } : {}),
       ...(options.alertmanager?.groupBy ? { groupBy: options.alertmanager.groupBy } : {}),
@@ -481,6 +505,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       receiver,
       remediator: first,
       remediators,
+      proxy,
       policiesFile,
       get jobs() {
         return jobs;

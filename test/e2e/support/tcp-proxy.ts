@@ -19,6 +19,11 @@ export interface TcpProxy {
    * already forwarded stay where they are. `perTarget` starts again at zeros for the new list.
    */
   setTargets(targets: readonly ProxyTarget[]): void;
+  /**
+   * Destroys every open connection, both sides, and keeps listening: clients that keep their
+   * connections alive (Alertmanager does) must then connect again, and land on the next target.
+   */
+  dropConnections(): void;
   /** Stops listening and destroys every connection, both sides. */
   close(): Promise<void>;
 }
@@ -137,6 +142,9 @@ export async function startTcpProxy(initial: readonly ProxyTarget[]): Promise<Tc
       targets = [...list];
       perTarget = targets.map(() => 0);
       next = 0;
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy();
     },
     close: () =>
       (closed ??= new Promise<void>((resolve) => {
