@@ -60,8 +60,16 @@ export class NotificationLog {
       db.dialect === 'postgres'
         ? db.prepare<[number]>('SELECT pg_advisory_xact_lock(?)')
         : undefined;
+    // PostgreSQL's identity never hands out a number twice. SQLite's INTEGER PRIMARY KEY takes
+    // max(seq) + 1, which after retention deleted the newest notifications would be at or below
+    // the applied mark, where a restart's recovery does not look: the next seq is also above it.
     this.insert = db.prepare<[number, string, string]>(
-      'INSERT INTO notifications (received_at, source, body) VALUES (?, ?, ?)',
+      db.dialect === 'postgres'
+        ? 'INSERT INTO notifications (received_at, source, body) VALUES (?, ?, ?)'
+        : `INSERT INTO notifications (seq, received_at, source, body) VALUES (
+             max(coalesce((SELECT max(seq) FROM notifications), 0),
+                 coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = '${APPLIED}'), 0)) + 1,
+             ?, ?, ?)`,
     );
     this.linkIncident = db.prepare<[number, number]>(
       'UPDATE notifications SET incident_id = ? WHERE seq = ?',

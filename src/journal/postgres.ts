@@ -167,11 +167,11 @@ export class PostgresDatabase implements SqlDatabase {
       try {
         result = fn(...args);
       } catch (err) {
-        this.depth--;
+        this.depth = Math.max(0, this.depth - 1);
         this.rollback(outer, savepoint);
         throw err;
       }
-      this.depth--;
+      this.depth = Math.max(0, this.depth - 1);
       try {
         this.query(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`, []);
       } catch (err) {
