@@ -333,20 +333,13 @@ export function cpuTicks(pid: number): number {
  * plans and executes after it answers, so the work a round left behind would otherwise weigh on
  * the next server's round. Resolves with the seconds waited (capped at `timeoutMs`).
  */
-export async function waitIdle(
-  pid: number | readonly number[],
-  timeoutMs: number,
-): Promise<number> {
-  // Several processes (a follower and the leader that applies what it appended) count as one:
-  // their CPU time summed.
-  const pids = typeof pid === 'number' ? [pid] : pid;
-  const ticks = (): number => pids.reduce((sum, p) => sum + cpuTicks(p), 0);
+export async function waitIdle(pid: number, timeoutMs: number): Promise<number> {
   const started = Date.now();
-  let before = ticks();
+  let before = cpuTicks(pid);
   if (Number.isNaN(before)) return 0;
   while (Date.now() - started < timeoutMs) {
     await sleep(500);
-    const now = ticks();
+    const now = cpuTicks(pid);
     if (Number.isNaN(now) || now - before <= 2) break;
     before = now;
   }
