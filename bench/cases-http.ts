@@ -28,14 +28,14 @@ export const IDLE_TIMEOUT_MS = 300_000;
 
 /** The token remediator requires in these cases; Alertmanager sends one in production. */
 export const TOKEN = 'bench-token-0123456789abcdef';
-const AUTH = { Authorization: `Bearer ${TOKEN}` };
+export const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
-interface Series {
+export interface Series {
   readonly server: Server;
   readonly results: LoadResult[];
 }
 
-function summarise(results: readonly LoadResult[]) {
+export function summarise(results: readonly LoadResult[]) {
   return {
     rps: median(results.map((r) => r.rps)),
     /** Seconds busy after a round: work answered requests left behind (planning, execution). */
@@ -56,7 +56,7 @@ function summarise(results: readonly LoadResult[]) {
   };
 }
 
-function describe(s: ReturnType<typeof summarise>): string {
+export function describe(s: ReturnType<typeof summarise>): string {
   // Half a second is what it takes to see that a process is idle.
   const busy =
     s.busyAfterS > 1

@@ -15,6 +15,7 @@ export const ROOT = join(__dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'main.js');
 export const BASELINE = join(ROOT, 'bench', 'baseline.js');
 export const DURABLE_BASELINE = join(ROOT, 'bench', 'durable-baseline.js');
+export const POSTGRES_DURABLE_BASELINE = join(ROOT, 'bench', 'durable-baseline-postgres.js');
 
 const children = new Set<ChildProcess>();
 
@@ -32,6 +33,8 @@ export interface Server {
   readonly url: string;
   readonly pid: number;
   readonly child: ChildProcess;
+  /** remediator on a PostgreSQL journal: whether it led when it started listening. */
+  readonly role?: 'sole' | 'leader' | 'follower';
   stop(): Promise<void>;
 }
 
@@ -103,6 +106,8 @@ export interface RemediatorOptions {
   args?: readonly string[];
   /** Node flags, e.g. `--cpu-prof`. */
   nodeArgs?: readonly string[];
+  /** How the report names it (default `remediator`). */
+  name?: string;
 }
 
 /**
@@ -141,11 +146,13 @@ export async function startRemediator(options: RemediatorOptions): Promise<Serve
   closeSync(fd);
   const exited = track(child);
   const line = await waitForLine(log, 'remediator listening', child, 30_000);
+  const role = line.role;
   return {
-    name: 'remediator',
+    name: options.name ?? 'remediator',
     url: `http://127.0.0.1:${String(line.port)}/webhook`,
     pid: child.pid ?? 0,
     child,
+    ...(role === 'sole' || role === 'leader' || role === 'follower' ? { role } : {}),
     stop: stopper(child, exited),
   };
 }
@@ -182,6 +189,29 @@ export async function startDurableBaseline(dir: string): Promise<Server> {
   const line = await waitForLine(log, 'durable baseline listening', child, 10_000);
   return {
     name: 'durable baseline',
+    url: `http://127.0.0.1:${String(line.port)}/webhook`,
+    pid: child.pid ?? 0,
+    child,
+    stop: stopper(child, exited),
+  };
+}
+
+/**
+ * The durable baseline on PostgreSQL: the bare one plus one INSERT of the raw body into database
+ * `url` before the 200 (bench/durable-baseline-postgres.js).
+ */
+export async function startPostgresDurableBaseline(dir: string, url: string): Promise<Server> {
+  const log = join(dir, 'durable-baseline-postgres.log');
+  const fd = openSync(log, 'a');
+  const child = spawn(process.execPath, [POSTGRES_DURABLE_BASELINE, url], {
+    stdio: ['ignore', fd, fd],
+    cwd: ROOT,
+  });
+  closeSync(fd);
+  const exited = track(child);
+  const line = await waitForLine(log, 'postgres durable baseline listening', child, 15_000);
+  return {
+    name: 'PostgreSQL durable baseline',
     url: `http://127.0.0.1:${String(line.port)}/webhook`,
     pid: child.pid ?? 0,
     child,

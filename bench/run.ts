@@ -12,6 +12,7 @@ import { memory, soak } from './case-memory';
 import { planning } from './case-planning';
 import { replay } from './case-replay';
 import { fixedRate1000, throughputCase } from './cases-http';
+import { postgresCase } from './cases-postgres';
 import type { CaseRow, CaseSpec, Context, Options } from './context';
 import { chooseTool, type ToolName } from './load';
 import { describeMachine, finishMachine, markdown, writeDocsSection } from './report';
@@ -27,6 +28,9 @@ export const CASES: readonly CaseSpec[] = [
   throughputCase(100, false),
   throughputCase(1000, false),
   fixedRate1000,
+  postgresCase(1, 'leader'),
+  postgresCase(10, 'leader'),
+  postgresCase(10, 'follower'),
   kubeLatency,
   planning,
   replay,
