@@ -74,6 +74,33 @@ function lost(which: pg.Client, reason: string): void {
   if (fenced) Atomics.store(shared, SHARED.fenceLost, 1);
 }
 
+/**
+ * The records prepare a few dozen statements and run them again and again: each is parsed and
+ * planned once per session as a named prepared statement. Lists build theirs per call, so the
+ * names are bounded; a statement without parameters (transaction control) needs none. (A newer
+ * replica's migration can invalidate a prepared `SELECT *` in an older one during a rolling
+ * upgrade: its statements then fail until it is replaced, as a journal failure, never silently.)
+ */
+const names = new Map<string, string>();
+const MAX_NAMED = 1000;
+let namedIn: pg.Client | undefined;
+
+function named(sql: string, params: unknown[]): { name?: string } {
+  if (params.length === 0) return {};
+  // Prepared statements belong to a session: a new one starts without any.
+  if (namedIn !== client) {
+    names.clear();
+    namedIn = client;
+  }
+  let name = names.get(sql);
+  if (name === undefined) {
+    if (names.size >= MAX_NAMED) return {};
+    name = `r${names.size + 1}`;
+    names.set(sql, name);
+  }
+  return { name };
+}
+
 function answer(response: PostgresResponse): void {
   port.postMessage(response);
   Atomics.store(shared, SHARED.ready, 1);
@@ -117,7 +144,11 @@ async function handle(request: PostgresRequest): Promise<PostgresResponse> {
         };
       }
       try {
-        const result = await session.query({ text: request.sql, values: request.params });
+        const result = await session.query({
+          ...named(request.sql, request.params),
+          text: request.sql,
+          values: request.params,
+        });
         return {
           id,
           rows: result.rows as Record<string, unknown>[],
