@@ -15,20 +15,19 @@ import { LiveEvents } from './api/events';
 import type { ReadinessCheck } from './api/router';
 import { Sessions } from './api/sessions';
 import { describeSummaries } from './api/summaries';
-import { createFollowerApp } from './api/follower';
-import { createApp, WEBHOOK_PATH } from './app';
+import { createApp } from './app';
 import { systemClock, type Clock } from './clock';
 import type { ServeConfig } from './config';
 import { describeError } from './errors';
 import { IncidentRecords } from './journal/incident-records';
 import { IncidentStore } from './journal/incident-store';
 import { Journal } from './journal/journal';
-import { Leadership } from './journal/leadership';
 import { PlanRecords } from './journal/plan-records';
 import { RemediationRecords } from './journal/remediation-records';
 import { SilenceRecords } from './journal/silence-records';
 import { pruneResolved, retentionCheckInterval } from './journal/retention';
 import { ClientNodeKube, loadKubeConfig } from './kube/adapter';
+import { joinReplicas } from './replicas';
 import { MlflowRegistry } from './sources/mlflow';
 import { defaultNamespace, findKubeCredentials } from './kube/credentials';
 import { createLogger, type Logger } from './logger';
@@ -422,7 +421,8 @@ export async function serve(
   };
 
   let work: Work | undefined = leaderless(journal) ? startWork('sole') : undefined;
-  let follower: RequestListener | undefined;
+  // Until a replica knows its role (a moment at start-up): 503.
+  let follower: RequestListener = notYetListening;
   const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const server = createServer(
     {
@@ -432,7 +432,7 @@ export async function serve(
       connectionsCheckingInterval: timeouts.checkIntervalMs,
     },
     (req, res) => {
-      (work?.app ?? follower ?? notYetListening)(req, res);
+      (work?.app ?? follower)(req, res);
     },
   );
   try {
@@ -447,92 +447,49 @@ export async function serve(
   const host = config.listen.includes(':') ? `[${config.listen}]` : config.listen;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 
-  let leadershipTimer: NodeJS.Timeout | undefined;
-  const postgres = journal.postgres;
-  if (postgres !== undefined) {
-    const leadership = new Leadership(postgres);
-    // Without --advertise-url: the address it listens on, or the host name when that is every
-    // address (in a cluster, set it to the pod's IP: a pod's name does not resolve).
-    const advertised =
-      config.advertiseUrl ??
-      `http://${config.listen === '0.0.0.0' || config.listen === '::' ? hostname() : host}:${port}`;
-    // A follower appends what it receives to the shared log; the leader applies it.
-    const appender = new Projector({
-      journal,
-      log: new NotificationLog(journal.db),
-      ingest: undefined,
-      clock,
-      logger,
-      metrics,
-      role: 'follower',
-    });
-    let known: { url: string | undefined; at: number } = { url: undefined, at: -Infinity };
-    follower = createFollowerApp({
-      webhookPath: WEBHOOK_PATH,
-      webhook: createWebhookHandler({
-        auth,
-        maxBodyBytes: config.maxBodyBytes,
-        accept: (payload, body, source) => appender.accept(payload, body, source),
-        metrics,
-        logger,
-      }),
-      // Read at most once a second: a new leader announces itself within seconds anyway.
-      leaderUrl: () => {
-        const now = Date.now();
-        if (now - known.at >= 1000) {
-          try {
-            const leader = leadership.current();
-            known = { url: leader?.url === advertised ? undefined : leader?.url, at: now };
-          } catch {
-            known = { url: undefined, at: now };
-          }
-        }
-        return known.url;
-      },
-      instance,
-      registry,
-      logger,
-      readiness: () => [
-        journalReadiness(journal),
-        { name: 'replica', ok: true, detail: `follower of ${known.url ?? 'no leader yet'}` },
-      ],
-    });
-    const lost =
-      options.onLeadershipLost ??
-      (() => {
-        // As kube-controller-manager does: a fresh process rejoins as a follower.
-        process.exit(70);
-      });
-    const check = (): void => {
-      if (work !== undefined) {
-        if (leadership.stillLeading()) return;
-        clearInterval(leadershipTimer);
-        metrics.leader.set(0);
-        logger.error(
-          'leadership lost: the journal session that held it is gone; stopping so that another replica takes over',
-          { instance },
-        );
-        work.stop();
-        work = undefined;
-        lost();
-        return;
-      }
-      try {
-        postgres.reconnect();
-        if (!leadership.tryAcquire({ instance, url: advertised }, clock.now().getTime())) return;
-      } catch {
-        return; // PostgreSQL unreachable: the journal's readiness says so.
-      }
-      logger.info('leading: this replica now does the work', { instance, advertised });
-      metrics.leader.set(1);
-      work = startWork('leader');
-    };
-    leadershipTimer = setInterval(check, options.leadershipCheckMs ?? 1000);
-    leadershipTimer.unref();
-    check();
-  } else {
-    metrics.leader.set(1);
-  }
+  const replicas =
+    journal.postgres === undefined
+      ? undefined
+      : joinReplicas({
+          postgres: journal.postgres,
+          journal,
+          instance,
+          advertised:
+            config.advertiseUrl ??
+            // Without --advertise-url: the address it listens on, or the host name when that is
+            // every address (in a cluster, set it to the pod's IP: a pod's name does not resolve).
+            `http://${config.listen === '0.0.0.0' || config.listen === '::' ? hostname() : host}:${port}`,
+          webhook: (appender) =>
+            createWebhookHandler({
+              auth,
+              maxBodyBytes: config.maxBodyBytes,
+              accept: (payload, body, source) => appender.accept(payload, body, source),
+              metrics,
+              logger,
+            }),
+          readiness: () => [journalReadiness(journal)],
+          registry,
+          metrics,
+          logger,
+          clock,
+          checkMs: options.leadershipCheckMs ?? 1000,
+          lead: () => {
+            work = startWork('leader');
+          },
+          stepDown: () => {
+            work?.stop();
+            work = undefined;
+            (
+              options.onLeadershipLost ??
+              (() => {
+                // As kube-controller-manager does: a fresh process rejoins as a follower.
+                process.exit(70);
+              })
+            )();
+          },
+        });
+  if (replicas !== undefined) follower = replicas.follower;
+  if (replicas === undefined) metrics.leader.set(1);
   logger.info('remediator listening', {
     version: VERSION,
     address: config.listen,
@@ -544,7 +501,7 @@ export async function serve(
     kubernetes: credentials.kind,
     namespace,
     instance,
-    role: postgres === undefined ? 'sole' : work === undefined ? 'follower' : 'leader',
+    role: replicas === undefined ? 'sole' : work === undefined ? 'follower' : 'leader',
     webhookAuth: config.credentialSources.length > 0 ? config.credentialSources : 'none',
     slackInteractions: config.slackSigningSecret === undefined ? 'off' : 'on',
     alertmanager: config.alertmanager === undefined ? 'none' : publicUrl(config.alertmanager),
@@ -585,7 +542,7 @@ export async function serve(
           setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs).unref();
         });
         stopWatching();
-        clearInterval(leadershipTimer);
+        replicas?.stop();
         // Event streams never go idle: the work's stop ends them, or the server would wait for
         // them forever.
         work?.stop();
