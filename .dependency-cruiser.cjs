@@ -19,7 +19,7 @@ const LAYERS = [
   { name: 'pipeline', paths: ['^src/pipeline/'] },
   { name: 'api', paths: ['^src/api/'] },
   { name: 'commands', paths: ['^src/cli/', '^src/tools/'] },
-  { name: 'composition', paths: ['^src/(app|config|serve|main)\\.ts$'] },
+  { name: 'composition', paths: ['^src/(app|config|serve|main|replicas)\\.ts$'] },
 ];
 
 const either = (paths) => (paths.length === 1 ? paths[0] : `(${paths.join('|')})`);
