@@ -1,3 +1,8 @@
+/**
+ * A crash is staged by copying the SQLite journal while a step's PATCH is in flight and starting
+ * a new server on the copy: SQLite only (`npm run test:postgres` leaves this file out). On
+ * PostgreSQL the same recovery is proven by killing the leader mid-step in test/e2e/ha.
+ */
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestServer } from '../support/server';

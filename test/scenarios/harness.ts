@@ -5,6 +5,7 @@ import type { ServeOptions } from '../../src/serve';
 import type { WebhookPayload } from '../../src/alertmanager/payload';
 import { startReceiver, type Received, type Receiver } from '../notify/receiver';
 import { startFakeKube, type FakeKube, type KubeObject } from '../support/fake-kube';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import {
   AUTH,
   incidentOfNotification,
@@ -36,11 +37,28 @@ export interface Scenario {
   stop(server: TestServer): Promise<void>;
 }
 
+/**
+ * `REMEDIATOR_TEST_JOURNAL=postgres` (`npm run test:postgres`) runs the scenarios on PostgreSQL
+ * journals instead of SQLite: a database per data directory (a replica's own journal), made for
+ * the scenario and dropped after it.
+ */
+const onPostgres = process.env.REMEDIATOR_TEST_JOURNAL === 'postgres';
+
 export async function withScenario(test: (s: Scenario) => Promise<void>): Promise<void> {
   const dir = tempDir('remediator-scenario-');
   const servers = new Set<TestServer>();
   let fake: FakeKube | undefined;
   let receiver: Receiver | undefined;
+  const databases = new Map<string, TestDatabase>();
+  const journalOf = async (dataDir: string): Promise<Partial<ServeConfig>> => {
+    if (!onPostgres) return {};
+    let database = databases.get(dataDir);
+    if (database === undefined) {
+      database = await createTestDatabase('remediator_scenario');
+      databases.set(dataDir, database);
+    }
+    return { journal: { kind: 'postgres', url: database.url } };
+  };
   try {
     fake = await startFakeKube();
     receiver = await startReceiver();
@@ -57,11 +75,13 @@ export async function withScenario(test: (s: Scenario) => Promise<void>): Promis
         return path;
       },
       async start(config = {}, options = {}) {
+        const dataDir = config.dataDir ?? join(dir.path, 'data');
         const server = await startServer(
           {
-            dataDir: join(dir.path, 'data'),
+            dataDir,
             namespace: OWN_NAMESPACE,
             policiesFile: join(dir.path, 'policies.yaml'),
+            ...(await journalOf(dataDir)),
             ...config,
           },
           {
@@ -85,6 +105,7 @@ export async function withScenario(test: (s: Scenario) => Promise<void>): Promis
     for (const server of servers) await server.close();
     await receiver?.close();
     await fake?.close();
+    for (const database of databases.values()) await database.drop();
     dir.remove();
   }
 }
