@@ -420,7 +420,8 @@ export async function serve(
     };
   };
 
-  let work: Work | undefined = leaderless(journal) ? startWork('sole') : undefined;
+  // On SQLite there is one replica, which does the work from the start.
+  let work: Work | undefined = journal.postgres === undefined ? startWork('sole') : undefined;
   // Until a replica knows its role (a moment at start-up): 503.
   let follower: RequestListener = notYetListening;
   const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
@@ -576,11 +577,6 @@ interface Work {
   stop(): void;
   /** Resolves once what was in flight is journaled. */
   drained(): Promise<void>;
-}
-
-/** On SQLite there is one replica, which does the work from the start. */
-function leaderless(journal: Journal): boolean {
-  return journal.postgres === undefined;
 }
 
 /** Between listening and knowing its role (a moment at start-up). */

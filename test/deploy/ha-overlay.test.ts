@@ -2,7 +2,15 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { posix } from 'node:path';
 import { parse } from 'yaml';
-import { all, one, read, renderKustomization, type KubeObject } from './manifests';
+import {
+  all,
+  containerArg,
+  one,
+  read,
+  renderKustomization,
+  volumeHolding,
+  type KubeObject,
+} from './manifests';
 
 /*
  * deploy/overlays/ha, the high-availability install (several replicas on a PostgreSQL journal), as
@@ -30,23 +38,8 @@ const baseDeployment = one(base, 'Deployment', 'remediator');
 
 const env = (name: string): any => (container.env as any[]).find((e) => e.name === name);
 
-/** The value following `--flag` in the container's args. */
-function argValue(flag: string): string {
-  const args: string[] = container.args;
-  const at = args.indexOf(`--${flag}`);
-  if (at === -1 || args[at + 1] === undefined) throw new Error(`args have no --${flag} VALUE`);
-  return args[at + 1]!;
-}
-
-/** The volume mount whose directory holds `path`, with its volume. */
-function mountHolding(path: string): { mount: any; volume: any } {
-  const mount = (container.volumeMounts as any[]).find(
-    (m) => path === m.mountPath || path.startsWith(`${m.mountPath}/`),
-  );
-  if (mount === undefined) throw new Error(`no volume mount holds ${path}`);
-  const volume = (podSpec.volumes as any[]).find((v) => v.name === mount.name);
-  return { mount, volume };
-}
+const argValue = (flag: string): string => containerArg(container, flag);
+const mountHolding = (path: string) => volumeHolding(podSpec, container, path);
 
 const matchesLabels = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);

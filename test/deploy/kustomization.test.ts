@@ -33,7 +33,16 @@ import {
   TARGET_CLUSTER_ROLE,
   GITOPS_CLUSTER_ROLE,
 } from '../../src/tools/generate-manifests';
-import { all, one, read, renderKustomization, ROOT, selectors } from './manifests';
+import {
+  all,
+  containerArg,
+  one,
+  read,
+  renderKustomization,
+  ROOT,
+  selectors,
+  volumeHolding,
+} from './manifests';
 import { policyFilesIn } from '../../src/policies/store';
 
 /*
@@ -77,23 +86,8 @@ const SERVE_FLAGS = new Set(SERVE_OPTIONS.flatMap((o) => (o.flag === undefined ?
 const envValue = (name: string): string | undefined =>
   (container.env as { name: string; value?: string }[]).find((e) => e.name === name)?.value;
 
-/** The value following `--flag` in the container's args. */
-function argValue(flag: string): string {
-  const args: string[] = container.args;
-  const at = args.indexOf(`--${flag}`);
-  if (at === -1 || args[at + 1] === undefined) throw new Error(`args have no --${flag} VALUE`);
-  return args[at + 1]!;
-}
-
-/** The volume mount whose directory holds `path`, with its volume. */
-function mountHolding(path: string): { mount: any; volume: any } {
-  const mount = (container.volumeMounts as any[]).find(
-    (m) => path === m.mountPath || path.startsWith(`${m.mountPath}/`),
-  );
-  if (mount === undefined) throw new Error(`no volume mount holds ${path}`);
-  const volume = (podSpec.volumes as any[]).find((v) => v.name === mount.name);
-  return { mount, volume };
-}
+const argValue = (flag: string): string => containerArg(container, flag);
+const mountHolding = (path: string) => volumeHolding(podSpec, container, path);
 
 /** A port of the container given by name or number, as a number. */
 function containerPort(port: string | number): number {

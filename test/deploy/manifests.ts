@@ -157,3 +157,25 @@ export function exportedFamily(
   if (type === 'histogram' || (type === 'summary' && suffix !== 'bucket')) return base;
   return undefined;
 }
+
+/** The value following `--flag` in a container's args. */
+export function containerArg(container: any, flag: string): string {
+  const args: string[] = container.args;
+  const at = args.indexOf(`--${flag}`);
+  if (at === -1 || args[at + 1] === undefined) throw new Error(`args have no --${flag} VALUE`);
+  return args[at + 1]!;
+}
+
+/** The container's volume mount whose directory holds `path`, with its volume in the pod. */
+export function volumeHolding(
+  podSpec: any,
+  container: any,
+  path: string,
+): { mount: any; volume: any } {
+  const mount = (container.volumeMounts as any[]).find(
+    (m) => path === m.mountPath || path.startsWith(`${m.mountPath}/`),
+  );
+  if (mount === undefined) throw new Error(`no volume mount holds ${path}`);
+  const volume = (podSpec.volumes as any[]).find((v) => v.name === mount.name);
+  return { mount, volume };
+}

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { MIGRATIONS } from '../../src/journal/schema';
 import { POSTGRES_MIGRATIONS } from '../../src/journal/schema-postgres';
+import { redactUrl } from '../support/postgres';
 
 /**
  * POSTGRES_MIGRATIONS must build the schema MIGRATIONS builds, in PostgreSQL's dialect: this applies
@@ -46,17 +47,6 @@ interface Shape {
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
 const byColumn = (a: ForeignKey, b: ForeignKey) => (a.column < b.column ? -1 : 1);
-
-/** A URL with its password hidden, for messages. */
-function redacted(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an unparsable URL)';
-  }
-}
 
 function sqliteSchema(): { tables: string[]; shape: (table: string) => Shape } {
   const db = new Database(':memory:');
@@ -147,7 +137,7 @@ describe('the PostgreSQL schema', () => {
       await admin.connect();
     } catch (err) {
       throw new Error(
-        `PostgreSQL is unreachable at ${redacted(SERVER_URL)} (${String(err)}). These tests need ` +
+        `PostgreSQL is unreachable at ${redactUrl(SERVER_URL)} (${String(err)}). These tests need ` +
           'it: start it (pg_ctlcluster <version> main start) or point REMEDIATOR_TEST_POSTGRES_URL ' +
           'at a server where this user may create databases.',
       );
